@@ -1,0 +1,1 @@
+"""One pydantic model per event type, grouped by the topic that carries it."""

@@ -1,0 +1,11 @@
+"""Local infrastructure for tests and ``crm up --local-infra``: a real Kafka broker and a real PostgreSQL.
+
+Both run as local processes on free ports: the broker from Maven jars on the machine's Java (KRaft, PLAINTEXT
+plus SASL_SSL with PLAIN and SCRAM), PostgreSQL from the distribution's initdb/pg_ctl.
+"""
+
+from crm.localinfra.errors import InfraError
+from crm.localinfra.kafka import KafkaBroker
+from crm.localinfra.postgres import PostgresCluster
+
+__all__ = ["InfraError", "KafkaBroker", "PostgresCluster"]

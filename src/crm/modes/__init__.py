@@ -1,0 +1,1 @@
+"""How the same services are put together: all in one process (embedded) or one per process."""

@@ -1,0 +1,32 @@
+"""Build one service's runtime and ASGI app from settings: shared by the embedded and distributed modes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from crm.contracts import topic_of
+from crm.contracts.topics import topic_specs
+from crm.platform.bus import Bus
+from crm.platform.runtime import ServiceRuntime, ServiceSpec
+from crm.platform.security import Tokens
+from crm.platform.settings import Settings
+from crm.platform.web import create_service_app
+
+
+def build_service(
+    spec: ServiceSpec, settings: Settings, bus: Bus | None, tokens: Tokens, *, manage_lifespan: bool = True
+) -> tuple[ServiceRuntime, FastAPI]:
+    from dataclasses import replace
+
+    spec = replace(spec, topics=topic_specs(settings.kafka.topic_partitions))
+    runtime = ServiceRuntime(spec, settings, bus, tokens, consumed_topics=spec.consumed_topics(topic_of))
+    return runtime, create_service_app(runtime, manage_lifespan=manage_lifespan)
+
+
+def kafka_bus(settings: Settings) -> Bus | None:
+    """The Kafka bus when ``KAFKA_ENABLED=true``, else None (events wait in the outbox)."""
+    if not settings.kafka.enabled:
+        return None
+    from crm.platform.bus.kafka import KafkaBus
+
+    return KafkaBus(settings.kafka)

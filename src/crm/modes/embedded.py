@@ -1,0 +1,73 @@
+"""``crm dev``: all five services and the gateway in one process, one SQLite file per service under the
+data directory, and the in-memory bus (or Kafka, when ``KAFKA_ENABLED=true``). Nothing to install."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from crm.modes.build import build_service, kafka_bus
+from crm.modes.services import SERVICES
+from crm.platform.bus import Bus
+from crm.platform.bus.memory import MemoryBus
+from crm.platform.logs import register_secrets
+from crm.platform.runtime import ServiceRuntime
+from crm.platform.security import Tokens
+from crm.platform.settings import Settings
+from crm.services.gateway.app import Gateway
+from crm.services.gateway.upstreams import AsgiUpstream
+
+
+@dataclass
+class Embedded:
+    gateway: Gateway
+    runtimes: dict[str, ServiceRuntime]
+    bus: Bus | None
+
+
+def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> Embedded:
+    """Every service in this process; their runtimes start and stop with the gateway's lifespan."""
+    import os
+
+    env = dict(os.environ if environ is None else environ)
+    # One process hosts five services: per-service values cannot come from the shared variables.
+    for name in ("DATABASE_URL", "KAFKA_CLIENT_ID"):
+        env.pop(name, None)
+    env["CRM_DATA_DIR"] = str(data_dir)
+    env.setdefault("JWT_SECRET", _persistent_secret(data_dir / "jwt-secret"))
+    memory_bus = MemoryBus()
+    runtimes: dict[str, ServiceRuntime] = {}
+    upstreams: dict[str, AsgiUpstream] = {}
+    tokens: Tokens | None = None
+    for name, spec in SERVICES.items():
+        settings = Settings.from_env(name, env)
+        register_secrets(settings.secrets())
+        tokens = tokens or Tokens(settings.jwt_secret.value, settings.jwt_ttl_minutes)
+        bus = kafka_bus(settings) if settings.kafka.enabled else memory_bus
+        runtime, app = build_service(spec, settings, bus, tokens, manage_lifespan=False)
+        runtimes[name] = runtime
+        upstreams[name] = AsgiUpstream(name, app, runtime.readiness)
+
+    async def start() -> None:
+        for runtime in runtimes.values():
+            await runtime.start()
+
+    async def stop() -> None:
+        for runtime in reversed(list(runtimes.values())):
+            await runtime.stop()
+
+    gateway = Gateway(upstreams, on_startup=[start], on_shutdown=[stop])
+    return Embedded(gateway, runtimes, memory_bus)
+
+
+def _persistent_secret(path: Path) -> str:
+    """A signing secret made once and kept in the data directory (0600), so tokens survive restarts."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

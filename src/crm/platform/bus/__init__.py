@@ -1,0 +1,63 @@
+"""The event bus ports: a :class:`Bus` publishes records and opens :class:`Subscription` s per consumer group.
+
+Two adapters share these semantics (topics, one consumer group per service, at-least-once delivery, offsets
+committed by the consumer after its effects are durable): ``kafka.KafkaBus`` and ``memory.MemoryBus``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IncomingRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+class BusError(RuntimeError):
+    """The bus could not do what was asked; ``str(exc)`` is the guide's line for it (``❌ ...``)."""
+
+
+class Subscription(Protocol):
+    async def fetch(self, max_records: int, timeout: float) -> list[IncomingRecord]:
+        """Next records after the last fetched ones, waiting up to ``timeout`` seconds for the first."""
+        ...
+
+    async def commit(self, records: Sequence[IncomingRecord]) -> None:
+        """Mark ``records`` (and all before them in their partitions) as done for this group."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Bus(Protocol):
+    name: str
+
+    async def connect(self) -> None:
+        """Connect the producer; raises :class:`BusError` with the guide's message on failure."""
+        ...
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        """Publish all ``records``; returns only when every one is acknowledged, raises otherwise."""
+        ...
+
+    async def subscribe(self, group: str, topics: Sequence[str]) -> Subscription:
+        """Join ``group`` on ``topics``; raises :class:`BusError` on failure."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,153 @@
+"""The Kafka bus on aiokafka: an idempotent producer (acks=all) and one consumer per subscription.
+
+Connection errors are translated into the guide's troubleshooting lines (see :func:`describe_failure`), so
+the operator reads ``❌ Failed to connect to Kafka: Authentication failed`` instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from crm.platform.bus import BusError, IncomingRecord, OutgoingRecord
+from crm.platform.settings import KafkaSettings
+
+AUTH_FAILED = "❌ Failed to connect to Kafka: Authentication failed"
+TIMED_OUT = "❌ Request timed out"
+MAX_MESSAGE_BYTES = 1_048_576
+
+
+def client_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """aiokafka keyword arguments shared by producer, consumer and admin clients."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": list(kafka.brokers),
+        "client_id": kafka.client_id,
+        "request_timeout_ms": kafka.request_timeout_ms,
+    }
+    if kafka.ssl:
+        context = ssl.create_default_context(cafile=str(kafka.ssl_ca_file) if kafka.ssl_ca_file else None)
+        options["ssl_context"] = context
+    if kafka.sasl:
+        options["security_protocol"] = "SASL_SSL" if kafka.ssl else "SASL_PLAINTEXT"
+        options["sasl_mechanism"] = kafka.mechanism.upper()
+        options["sasl_plain_username"] = kafka.username
+        options["sasl_plain_password"] = kafka.password.value
+    elif kafka.ssl:
+        options["security_protocol"] = "SSL"
+    return options
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The guide's line for a connection failure: authentication, timeout, or the error itself."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(f"{type(e).__name__}: {e}" for e in seen)
+    if "Authentication" in text or "SaslAuthenticationFailed" in text or "IllegalSaslState" in text:
+        return AUTH_FAILED
+    if isinstance(exc, ssl.SSLError) or "SSL" in type(exc).__name__:
+        return f"❌ Failed to connect to Kafka: TLS error ({exc})"
+    if any(isinstance(e, (TimeoutError, ConnectionError, OSError)) for e in seen) or any(
+        k in text for k in ("KafkaConnectionError", "KafkaTimeoutError", "Unable to bootstrap", "timed out")
+    ):
+        return TIMED_OUT
+    return f"❌ Failed to connect to Kafka: {type(exc).__name__}: {exc}"
+
+
+class KafkaBus:
+    name = "kafka"
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self.kafka = kafka
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        async with self._lock:
+            if self._producer is not None:
+                return
+            producer = AIOKafkaProducer(
+                **client_options(self.kafka),
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=2,
+                max_request_size=MAX_MESSAGE_BYTES,
+            )
+            try:
+                await producer.start()
+            except Exception as exc:
+                await _quietly(producer.stop())
+                raise BusError(describe_failure(exc)) from exc
+            self._producer = producer
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        await self.connect()
+        assert self._producer is not None
+        try:
+            futures = [
+                await self._producer.send(r.topic, value=r.value, key=r.key, headers=r.headers)
+                for r in records
+            ]
+            await asyncio.gather(*futures)
+        except KafkaError as exc:
+            raise BusError(describe_failure(exc)) from exc
+
+    async def subscribe(self, group: str, topics: Sequence[str]) -> KafkaSubscription:
+        consumer = AIOKafkaConsumer(
+            *topics,
+            **client_options(self.kafka),
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES * 2,
+        )
+        try:
+            await consumer.start()
+        except Exception as exc:
+            await _quietly(consumer.stop())
+            raise BusError(describe_failure(exc)) from exc
+        return KafkaSubscription(consumer)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._producer is not None:
+                await _quietly(self._producer.stop())
+                self._producer = None
+
+
+class KafkaSubscription:
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self.consumer = consumer
+
+    async def fetch(self, max_records: int, timeout: float) -> list[IncomingRecord]:
+        batches = await self.consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
+        return [
+            IncomingRecord(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
+            for records in batches.values()
+            for r in records
+        ]
+
+    async def commit(self, records: Sequence[IncomingRecord]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
+        if offsets:
+            await self.consumer.commit(offsets)
+
+    async def close(self) -> None:
+        await _quietly(self.consumer.stop())
+
+
+async def _quietly(awaitable: Any) -> None:
+    # Closing a client that failed to start may fail again; there is nothing more to do about it.
+    with contextlib.suppress(Exception):
+        await awaitable

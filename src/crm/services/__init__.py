@@ -1,0 +1,1 @@
+"""The five CRM services and the gateway. None imports another: they share only platform and contracts."""

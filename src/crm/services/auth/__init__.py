@@ -1,0 +1,1 @@
+"""auth-service: accounts, passwords, tokens and roles. Publishes ``user.events``."""

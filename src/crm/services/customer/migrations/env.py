@@ -1,0 +1,4 @@
+from crm.platform.db import run_migrations_env
+from crm.services.customer.models import Base
+
+run_migrations_env(Base.metadata)
