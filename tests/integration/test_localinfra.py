@@ -118,8 +118,9 @@ async def test_topics_are_created_explicitly_with_their_config(broker: KafkaBrok
     configs = {entry["config_names"]: entry["config_value"] for entry in entries}
     assert {key: configs[key] for key in TOPIC_CONFIG} == TOPIC_CONFIG
     with pytest.raises(UnknownTopicOrPartitionError):  # auto.create.topics.enable=false
-        await produce("never-created", [b"x"], bootstrap_servers=broker.plaintext_bootstrap,
-                      request_timeout_ms=2000)
+        await produce(
+            "never-created", [b"x"], bootstrap_servers=broker.plaintext_bootstrap, request_timeout_ms=2000
+        )
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])

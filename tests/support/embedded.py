@@ -1,0 +1,41 @@
+"""The embedded CRM in the test's own event loop, reached through its gateway with httpx."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from crm.modes.embedded import Embedded, build_embedded
+
+
+@asynccontextmanager
+async def running_embedded(data_dir: Path, **env: str) -> AsyncIterator[tuple[Embedded, httpx.AsyncClient]]:
+    environ = {"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "200", **env}
+    crm = build_embedded(data_dir, environ)
+    for hook in crm.gateway.on_startup:
+        await hook()
+    transport = httpx.ASGITransport(app=crm.gateway)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
+            yield crm, client
+    finally:
+        for hook in crm.gateway.on_shutdown:
+            await hook()
+
+
+async def register(
+    client: httpx.AsyncClient, email: str, *, name: str = "Test User", role: str = "USER"
+) -> dict:
+    """The guide's test 1 request; returns the response body (asserts 201)."""
+    response = await client.post(
+        "/api/auth/register", json={"email": email, "password": "Password123!", "name": name, "role": role}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
