@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -23,12 +24,11 @@ from types import TracebackType
 from crm.localinfra.errors import InfraError
 from crm.localinfra.ports import free_ports, log_tail, run_tool, wait_ready
 
-POM = "kafka-pom.xml"
 DEFAULT_USERS = {"crm": "crm-secret"}
 SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
-_SAFE = re.compile(r"^[A-Za-z0-9._~!@#$%^&*()+:;<>?/|{}-]+$")  # no quote, backslash, comma, '=', '[', ']'
-_LOG4J = """\
-status = warn
+_QUICK_JVM = "-XX:TieredStopAtLevel=1"  # short-lived tools start faster on the C1 compiler alone
+_SAFE = re.compile(r"^[A-Za-z0-9._~!@#$%^&*()+:;<>?/|{}-]+$")  # no quote, backslash, space, ',', '=', '[]'
+_LOG4J = """status = warn
 appender.console.type = Console
 appender.console.name = STDOUT
 appender.console.layout.type = PatternLayout
@@ -37,6 +37,36 @@ rootLogger.level = {level}
 rootLogger.appenderRef.stdout.ref = STDOUT
 logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = INFO
+"""
+_SERVER = """process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:{ctrl}
+listeners=PLAINTEXT://127.0.0.1:{plain},CONTROLLER://127.0.0.1:{ctrl},SASL_SSL://127.0.0.1:{sasl}
+advertised.listeners=PLAINTEXT://127.0.0.1:{plain},SASL_SSL://localhost:{sasl}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+log.dirs={data}
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.cleaner.dedupe.buffer.size=2097152
+auto.create.topics.enable=false
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=\
+org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=\
+org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=\
+org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.location={keystore}
+ssl.keystore.type=PKCS12
+ssl.keystore.password={password}
+ssl.key.password={password}
 """
 
 
@@ -49,8 +79,44 @@ def _tool(name: str) -> str:
     return found
 
 
+def ensure_jars() -> Path:
+    """Return a folder holding the broker's jars, fetching them with Maven once per version of the pom.
+
+    The cache is ``$CRM_CACHE_DIR/kafka/<sha256 of the pom>/libs`` (default ``~/.cache/crm``); a marker file
+    written after a complete fetch makes later calls free. Concurrent callers serialise on a file lock.
+    """
+    pom = (resources.files("crm.localinfra") / "kafka-pom.xml").read_bytes()
+    base = Path(os.environ.get("CRM_CACHE_DIR") or Path.home() / ".cache" / "crm", "kafka")
+    base = base / hashlib.sha256(pom).hexdigest()[:16]
+    libs, marker, staging = base / "libs", base / "complete", base / "libs.partial"
+    if marker.exists():
+        return libs
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists():
+            return libs
+        mvn = shutil.which("mvn")
+        if not mvn:
+            raise InfraError("`mvn` not found: the Kafka jars come from Maven (apt-get install -y maven)")
+        _tool("java")
+        (base / "pom.xml").write_bytes(pom)
+        shutil.rmtree(staging, ignore_errors=True)
+        run_tool([mvn, "-q", "-B", "-f", str(base / "pom.xml"), "dependency:copy-dependencies",
+                  "-DincludeScope=runtime", f"-DoutputDirectory={staging}"],
+                 what="mvn dependency:copy-dependencies (fetching the Kafka jars)", timeout=900)
+        if not any(staging.glob("kafka_2.13-*.jar")):
+            raise InfraError(f"mvn succeeded but left no kafka_2.13 jar in {staging}")
+        shutil.rmtree(libs, ignore_errors=True)
+        staging.rename(libs)
+        marker.write_text("ok\n")
+    return libs
+
+
 class KafkaBroker:
     """One Kafka broker with a PLAINTEXT listener and a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512)."""
+
+    ensure_jars = staticmethod(ensure_jars)
 
     def __init__(
         self,
@@ -66,120 +132,50 @@ class KafkaBroker:
         for name, password in [*self._plain_users.items(), *self._scram_users.items()]:
             if not (_SAFE.match(name) and _SAFE.match(password)):
                 raise ValueError(f"user {name!r}: names and passwords may not hold quotes, spaces, ',=[]\\'")
-        self._requested_workdir = workdir
-        self._workdir: Path | None = None
-        self._owns_workdir = False
+        self._requested_workdir, self._workdir = workdir, workdir
         self._log_level = log_level
         self._ports: list[int] = []  # plaintext, sasl_ssl, controller
         self._proc: subprocess.Popen[bytes] | None = None
         self._formatted = False
 
-    @staticmethod
-    def ensure_jars() -> Path:
-        """Return a folder holding the broker's jars, fetching them with Maven once per pom version.
-
-        The cache is ``$CRM_CACHE_DIR/kafka/<sha256 of the pom>/libs`` (default ``~/.cache/crm``); a marker
-        file written after a complete fetch makes later calls free. Concurrent callers serialise on a lock.
-        """
-        pom_bytes = (resources.files("crm.localinfra") / POM).read_bytes()
-        root = Path(os.environ.get("CRM_CACHE_DIR") or Path.home() / ".cache" / "crm")
-        base = root / "kafka" / hashlib.sha256(pom_bytes).hexdigest()[:16]
-        libs, marker = base / "libs", base / "complete"
-        if marker.exists():
-            return libs
-        base.mkdir(parents=True, exist_ok=True)
-        with open(base / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if marker.exists():
-                return libs
-            mvn = shutil.which("mvn")
-            if not mvn:
-                raise InfraError("`mvn` not found: the Kafka jars come from Maven (apt-get install -y maven)")
-            _tool("java")
-            (base / "pom.xml").write_bytes(pom_bytes)
-            staging = base / "libs.partial"
-            shutil.rmtree(staging, ignore_errors=True)
-            cmd = [
-                mvn,
-                "-q",
-                "-B",
-                "-f",
-                str(base / "pom.xml"),
-                "dependency:copy-dependencies",
-                "-DincludeScope=runtime",
-                f"-DoutputDirectory={staging}",
-            ]
-            run_tool(cmd, what="mvn dependency:copy-dependencies (fetching the Kafka jars)", timeout=900)
-            if not any(staging.glob("kafka_2.13-*.jar")):
-                raise InfraError(f"mvn succeeded but left no kafka_2.13 jar in {staging}")
-            shutil.rmtree(libs, ignore_errors=True)
-            staging.rename(libs)
-            marker.write_text("ok\n")
-        return libs
-
-    # -- lifecycle -------------------------------------------------------------------------------------
-
     def start(self, timeout: float = 60) -> KafkaBroker:
         """Start the broker and return once its PLAINTEXT listener answers an Admin API request.
 
-        The first call creates the workdir, key, CA file, config and formatted storage and picks free ports;
+        The first call makes the workdir, key, CA file, config and formatted storage and picks free ports;
         later calls (see ``restart``) reuse them. Raises InfraError with the tail of broker.log on failure.
         """
         if self.running:
             return self
-        libs = self.ensure_jars()
+        libs = ensure_jars()
         if self._workdir is None:
-            self._workdir = self._requested_workdir or Path(tempfile.mkdtemp(prefix="crm-kafka-"))
-            self._owns_workdir = self._requested_workdir is None
-            self._workdir.mkdir(parents=True, exist_ok=True)
-            self._ports = free_ports(3)
+            self._workdir = Path(tempfile.mkdtemp(prefix="crm-kafka-"))
         if not self._formatted:
+            self._workdir.mkdir(parents=True, exist_ok=True)
+            self._ports = self._ports or free_ports(3)
             self._prepare(libs)
-        java = _tool("java")
-        cmd = [
-            java,
-            "-Xms256m",
-            "-Xmx512m",
-            "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile=file:{self.workdir / 'log4j2.properties'}",
-            "-cp",
-            f"{libs}/*",
-            "kafka.Kafka",
-            str(self.workdir / "server.properties"),
-        ]
+        cmd = [_tool("java"), "-Xms256m", "-Xmx512m", "-Djava.awt.headless=true",
+               f"-Dlog4j2.configurationFile=file:{self.workdir / 'log4j2.properties'}",
+               "-cp", f"{libs}/*", "kafka.Kafka", str(self.workdir / "server.properties")]
         with open(self.log_file, "ab") as log:
-            self._proc = subprocess.Popen(
-                cmd,
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self._proc = subprocess.Popen(cmd, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
         atexit.register(self.cleanup)
         try:
-            wait_ready(
-                self._probe,
-                what=f"Kafka broker (pid {self._proc.pid})",
-                timeout=timeout,
-                exit_code=self._proc.poll,
-            )
+            wait_ready(self._probe, what=f"Kafka broker (pid {self._proc.pid})", timeout=timeout,
+                       exit_code=self._proc.poll)
         except InfraError as exc:
             self.kill()
             raise InfraError(f"{exc}\n--- tail of {self.log_file}:\n{log_tail(self.log_file)}") from None
         return self
 
     def stop(self, timeout: float = 30) -> None:
-        """Stop the broker with SIGTERM (clean shutdown), then SIGKILL if it is still up after ``timeout``."""
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            self._proc = None
-            return
-        self._signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        """Stop the broker with SIGTERM (clean shutdown), then SIGKILL if still up after ``timeout`` s."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
         self._proc = None
 
     def kill(self) -> None:
@@ -190,15 +186,15 @@ class KafkaBroker:
             self._proc = None
 
     def restart(self, timeout: float = 60) -> KafkaBroker:
-        """Stop the broker and start it again on the same ports and data (no re-format)."""
+        """Stop the broker and start it again on the same ports with the same data (no re-format)."""
         self.stop()
         return self.start(timeout)
 
     def cleanup(self) -> None:
-        """Stop the broker and delete its workdir if this object created it."""
+        """Stop the broker and delete its workdir if this object made it (a given workdir is kept)."""
         self.stop()
         atexit.unregister(self.cleanup)
-        if self._owns_workdir and self._workdir is not None:
+        if self._requested_workdir is None and self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir, self._formatted = None, False
 
@@ -210,8 +206,6 @@ class KafkaBroker:
     ) -> None:
         self.cleanup()
 
-    # -- what clients need -----------------------------------------------------------------------------
-
     @property
     def running(self) -> bool:
         """True while the broker process is alive."""
@@ -219,7 +213,7 @@ class KafkaBroker:
 
     @property
     def workdir(self) -> Path:
-        """The folder holding config, key, CA file, data and log (known after the first ``start``)."""
+        """The folder of config, key, CA file, data and log (known once ``start`` was called)."""
         if self._workdir is None:
             raise InfraError("the Kafka broker has not been started")
         return self._workdir
@@ -236,12 +230,12 @@ class KafkaBroker:
 
     @property
     def ca_file(self) -> Path:
-        """PEM file of the broker's self-signed certificate, to use as the clients' CA file."""
+        """PEM file of the broker's self-signed certificate: the clients' CA file."""
         return self.workdir / "ca.pem"
 
     @property
     def log_file(self) -> Path:
-        """The broker's stdout and stderr (log4j console output), appended across restarts."""
+        """The broker's log4j console output, appended to across restarts."""
         return self.workdir / "broker.log"
 
     @property
@@ -254,11 +248,9 @@ class KafkaBroker:
         """Users accepted by SCRAM-SHA-256 and SCRAM-SHA-512, name to password."""
         return dict(self._scram_users)
 
-    # -- internals -------------------------------------------------------------------------------------
-
     def _port(self, index: int) -> int:
         if not self._ports:
-            raise InfraError("the Kafka broker has not been started: its ports are picked by start()")
+            raise InfraError("the Kafka broker has not been started: start() picks its ports")
         return self._ports[index]
 
     def _signal(self, sig: signal.Signals) -> None:
@@ -267,6 +259,7 @@ class KafkaBroker:
             os.killpg(self._proc.pid, sig)
 
     async def _probe(self) -> None:
+        """Succeed once the broker answers a DescribeCluster request listing itself."""
         from aiokafka.admin import AIOKafkaAdminClient
 
         # A bare TCP connect first: aiokafka logs every refused bootstrap at ERROR level.
@@ -276,119 +269,45 @@ class KafkaBroker:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.plaintext_bootstrap, request_timeout_ms=5000)
         try:
             await admin.start()
-            cluster = await admin.describe_cluster()
-            if not cluster.get("brokers"):
+            if not (await admin.describe_cluster()).get("brokers"):
                 raise InfraError("the broker answers but lists no broker yet")
         finally:
             await admin.close()
 
     def _prepare(self, libs: Path) -> None:
-        """Write key, CA file, log4j and server config, then format the storage with the SCRAM users."""
-        wd = self.workdir
+        """Write the configs, then make key and CA file while formatting the storage with the SCRAM users."""
+        wd, password = self.workdir, secrets.token_hex(16)
         shutil.rmtree(wd / "data", ignore_errors=True)
-        password = secrets.token_hex(16)
-        env = {**os.environ, "CRM_KEYSTORE_PASSWORD": password}
-        keytool, store = _tool("keytool"), str(wd / "broker.p12")
-        for path in (wd / "broker.p12", wd / "ca.pem"):
-            path.unlink(missing_ok=True)
-        run_tool(
-            [
-                keytool,
-                "-genkeypair",
-                "-alias",
-                "broker",
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-dname",
-                "CN=localhost",
-                "-ext",
-                "SAN=dns:localhost,ip:127.0.0.1",
-                "-validity",
-                "3650",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                store,
-                "-storepass:env",
-                "CRM_KEYSTORE_PASSWORD",
-            ],
-            what="keytool -genkeypair",
-            timeout=60,
-            env=env,
-        )
-        run_tool(
-            [
-                keytool,
-                "-exportcert",
-                "-rfc",
-                "-alias",
-                "broker",
-                "-keystore",
-                store,
-                "-storepass:env",
-                "CRM_KEYSTORE_PASSWORD",
-                "-file",
-                str(wd / "ca.pem"),
-            ],
-            what="keytool -exportcert",
-            timeout=60,
-            env=env,
-        )
+        plain, sasl, ctrl = self._ports
+        plain_users = " ".join(f'user_{name}="{pw}"' for name, pw in self._plain_users.items())
         (wd / "log4j2.properties").write_text(_LOG4J.format(level=self._log_level))
-        (wd / "server.properties").write_text(self._server_properties(store, password))
+        (wd / "server.properties").write_text(_SERVER.format(
+            plain=plain, sasl=sasl, ctrl=ctrl, data=wd / "data", plain_users=plain_users,
+            keystore=wd / "broker.p12", password=password))
         (wd / "server.properties").chmod(0o600)
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        cmd = [
-            _tool("java"),
-            f"-Dlog4j2.configurationFile=file:{wd / 'log4j2.properties'}",
-            "-cp",
-            f"{libs}/*",
-            "kafka.tools.StorageTool",
-            "format",
-            "--standalone",
-            "-t",
-            cluster_id,
-            "-c",
-            str(wd / "server.properties"),
-        ]
+        cmd = [_tool("java"), _QUICK_JVM, f"-Dlog4j2.configurationFile=file:{wd / 'log4j2.properties'}",
+               "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format", "--standalone",
+               "-t", cluster_id, "-c", str(wd / "server.properties")]
         for name, pw in self._scram_users.items():
             for mechanism in SCRAM_MECHANISMS:
                 cmd += ["--add-scram", f"{mechanism}=[name={name},password={pw}]"]
-        run_tool(cmd, what="kafka-storage format", timeout=120)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            keystore = pool.submit(self._make_keystore, password)
+            run_tool(cmd, what="kafka-storage format", timeout=120)
+            keystore.result()
         self._formatted = True
 
-    def _server_properties(self, keystore: str, password: str) -> str:
-        plain, sasl, ctrl = self._ports
-        users = " ".join(f'user_{n}="{p}"' for n, p in self._plain_users.items())
-        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
-        lines = [
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.bootstrap.servers=127.0.0.1:{ctrl}",
-            f"listeners=PLAINTEXT://127.0.0.1:{plain},CONTROLLER://127.0.0.1:{ctrl},SASL_SSL://127.0.0.1:{sasl}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{plain},SASL_SSL://localhost:{sasl}",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
-            "inter.broker.listener.name=PLAINTEXT",
-            "controller.listener.names=CONTROLLER",
-            f"log.dirs={self.workdir / 'data'}",
-            "offsets.topic.replication.factor=1",
-            "offsets.topic.num.partitions=4",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "log.cleaner.dedupe.buffer.size=2097152",
-            "auto.create.topics.enable=false",
-            "sasl.enabled.mechanisms=PLAIN," + ",".join(SCRAM_MECHANISMS),
-            f"listener.name.sasl_ssl.plain.sasl.jaas.config="
-            f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};",
-            *(f"listener.name.sasl_ssl.{m.lower()}.sasl.jaas.config={scram}" for m in SCRAM_MECHANISMS),
-            f"ssl.keystore.location={keystore}",
-            "ssl.keystore.type=PKCS12",
-            f"ssl.keystore.password={password}",
-            f"ssl.key.password={password}",
-        ]
-        return "\n".join(lines) + "\n"
+    def _make_keystore(self, password: str) -> None:
+        """Make a self-signed key pair for localhost/127.0.0.1 (PKCS12); export its certificate as ca.pem."""
+        wd, keytool = self.workdir, [_tool("keytool"), f"-J{_QUICK_JVM}"]
+        env = {**os.environ, "CRM_KEYSTORE_PASSWORD": password}
+        store = ["-alias", "broker", "-keystore", str(wd / "broker.p12"), "-storepass:env",
+                 "CRM_KEYSTORE_PASSWORD"]
+        for path in (wd / "broker.p12", wd / "ca.pem"):
+            path.unlink(missing_ok=True)
+        run_tool([*keytool, "-genkeypair", *store, "-storetype", "PKCS12", "-keyalg", "RSA",
+                  "-keysize", "2048", "-validity", "3650", "-dname", "CN=localhost",
+                  "-ext", "SAN=dns:localhost,ip:127.0.0.1"], what="keytool -genkeypair", timeout=60, env=env)
+        run_tool([*keytool, "-exportcert", "-rfc", *store, "-file", str(wd / "ca.pem")],
+                 what="keytool -exportcert", timeout=60, env=env)

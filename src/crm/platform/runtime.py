@@ -145,12 +145,20 @@ class ServiceRuntime:
         delay = 1.0
         while True:
             try:
-                await ensure_topics(self.settings.kafka, self.spec.topics)
+                reports = await ensure_topics(self.settings.kafka, self.spec.topics)
+                for report in reports:
+                    if report.created:
+                        self.log.info("🆕 Topic created: %s", report.name)
+                    for setting, (expected, actual) in report.drift.items():
+                        self.log.warning("⚠️ Topic %s: %s is %s, expected %s", report.name, setting, actual, expected)
                 break
             except BusError as exc:
                 self.log.error(str(exc))
                 if "Authorization" in str(exc):
                     break  # a managed cluster may forbid creating topics: `crm kafka topics create`
+            except Exception as exc:  # never let provisioning keep the consumer from running
+                self.log.error("❌ Topic check failed: %s: %s", type(exc).__name__, exc)
+                break
             self.log.warning("🔁 Topic check retrying in %.0fs", delay)
             await asyncio.sleep(delay)
             delay = min(30.0, delay * 2)

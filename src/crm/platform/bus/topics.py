@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from crm.platform.bus import BusError
 from crm.platform.bus.kafka import client_options, describe_failure
@@ -67,8 +68,6 @@ async def ensure_topics(kafka: KafkaSettings, specs: Sequence[TopicSpec]) -> lis
 
 
 async def _drift(admin: AIOKafkaAdminClient, spec: TopicSpec) -> dict[str, tuple[str, str]]:
-    from aiokafka.admin import ConfigResource, ConfigResourceType
-
     responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name)])
     actual: dict[str, str] = {}
     for response in responses:

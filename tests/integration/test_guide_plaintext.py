@@ -1,0 +1,25 @@
+"""The guide's flow with six processes (five services + gateway), each its own PostgreSQL database, Kafka's
+PLAINTEXT listener between them, with the guide's exact log lines."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support.cluster import Cluster
+from tests.support.guide import guide_flow
+
+pytestmark = pytest.mark.connected
+
+
+async def test_guide_flow_over_plaintext(plaintext_cluster: Cluster) -> None:
+    await guide_flow(plaintext_cluster)
+
+
+async def test_gateway_health_sees_every_service(plaintext_cluster: Cluster) -> None:
+    async with httpx.AsyncClient(base_url=plaintext_cluster.gateway) as client:
+        body = (await client.get("/health")).json()
+    assert body["status"] == "ok", body
+    assert {name: s["status"] for name, s in body["services"].items()} == {
+        n: "up" for n in ("auth", "customer", "sales_activity", "opportunity", "analytics")
+    }
