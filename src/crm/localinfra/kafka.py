@@ -102,9 +102,20 @@ def ensure_jars() -> Path:
         _tool("java")
         (base / "pom.xml").write_bytes(pom)
         shutil.rmtree(staging, ignore_errors=True)
-        run_tool([mvn, "-q", "-B", "-f", str(base / "pom.xml"), "dependency:copy-dependencies",
-                  "-DincludeScope=runtime", f"-DoutputDirectory={staging}"],
-                 what="mvn dependency:copy-dependencies (fetching the Kafka jars)", timeout=900)
+        run_tool(
+            [
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(base / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging}",
+            ],
+            what="mvn dependency:copy-dependencies (fetching the Kafka jars)",
+            timeout=900,
+        )
         if not any(staging.glob("kafka_2.13-*.jar")):
             raise InfraError(f"mvn succeeded but left no kafka_2.13 jar in {staging}")
         shutil.rmtree(libs, ignore_errors=True)
@@ -141,32 +152,66 @@ class KafkaBroker:
     def start(self, timeout: float = 60) -> KafkaBroker:
         """Start the broker and return once its PLAINTEXT listener answers an Admin API request.
 
-        The first call makes the workdir, key, CA file, config and formatted storage and picks free ports;
-        later calls (see ``restart``) reuse them. Raises InfraError with the tail of broker.log on failure.
+        The first call makes the workdir, key, CA file, config and formatted storage on free ports (picking
+        new ones once if another process takes one meanwhile); later calls (see ``restart``) reuse them all.
+        ``timeout`` bounds the wait for readiness after launch. Raises InfraError with the log's tail.
         """
         if self.running:
             return self
         libs = ensure_jars()
         if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="crm-kafka-"))
-        if not self._formatted:
-            self._workdir.mkdir(parents=True, exist_ok=True)
-            self._ports = self._ports or free_ports(3)
-            self._prepare(libs)
-        cmd = [_tool("java"), "-Xms256m", "-Xmx512m", "-Djava.awt.headless=true",
-               f"-Dlog4j2.configurationFile=file:{self.workdir / 'log4j2.properties'}",
-               "-cp", f"{libs}/*", "kafka.Kafka", str(self.workdir / "server.properties")]
+        for attempt in (1, 2):
+            fresh = not self._formatted
+            if fresh:
+                self._workdir.mkdir(parents=True, exist_ok=True)
+                self._ports = self._ports if self._ports and attempt == 1 else free_ports(3)
+                self._prepare(libs)
+            offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+            try:
+                self._launch(libs, timeout)
+                return self
+            except InfraError as exc:
+                self.kill()
+                with open(self.log_file, "rb") as log:
+                    log.seek(offset)
+                    in_use = b"Address already in use" in log.read()
+                if not (fresh and in_use and attempt == 1):
+                    hint = f"\na port of {self._ports} is taken by another process" if in_use else ""
+                    tail = log_tail(self.log_file)
+                    raise InfraError(f"{exc}{hint}\n--- tail of {self.log_file}:\n{tail}") from None
+                self._formatted = False
+        raise AssertionError("unreachable")
+
+    def _launch(self, libs: Path, timeout: float) -> None:
+        """Run ``kafka.Kafka`` in its own process group and wait until it is ready or has died."""
+        cmd = [
+            _tool("java"),
+            "-Xms256m",
+            "-Xmx512m",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile=file:{self.workdir / 'log4j2.properties'}",
+            "-cp",
+            f"{libs}/*",
+            "kafka.Kafka",
+            str(self.workdir / "server.properties"),
+        ]
         with open(self.log_file, "ab") as log:
-            self._proc = subprocess.Popen(cmd, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+            self._proc = subprocess.Popen(
+                cmd,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         atexit.register(self.cleanup)
-        try:
-            wait_ready(self._probe, what=f"Kafka broker (pid {self._proc.pid})", timeout=timeout,
-                       exit_code=self._proc.poll)
-        except InfraError as exc:
-            self.kill()
-            raise InfraError(f"{exc}\n--- tail of {self.log_file}:\n{log_tail(self.log_file)}") from None
-        return self
+        wait_ready(
+            self._probe,
+            what=f"Kafka broker (pid {self._proc.pid})",
+            timeout=timeout,
+            exit_code=self._proc.poll,
+        )
 
     def stop(self, timeout: float = 30) -> None:
         """Stop the broker with SIGTERM (clean shutdown), then SIGKILL if still up after ``timeout`` s."""
@@ -281,14 +326,33 @@ class KafkaBroker:
         plain, sasl, ctrl = self._ports
         plain_users = " ".join(f'user_{name}="{pw}"' for name, pw in self._plain_users.items())
         (wd / "log4j2.properties").write_text(_LOG4J.format(level=self._log_level))
-        (wd / "server.properties").write_text(_SERVER.format(
-            plain=plain, sasl=sasl, ctrl=ctrl, data=wd / "data", plain_users=plain_users,
-            keystore=wd / "broker.p12", password=password))
+        (wd / "server.properties").write_text(
+            _SERVER.format(
+                plain=plain,
+                sasl=sasl,
+                ctrl=ctrl,
+                data=wd / "data",
+                plain_users=plain_users,
+                keystore=wd / "broker.p12",
+                password=password,
+            )
+        )
         (wd / "server.properties").chmod(0o600)
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        cmd = [_tool("java"), _QUICK_JVM, f"-Dlog4j2.configurationFile=file:{wd / 'log4j2.properties'}",
-               "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format", "--standalone",
-               "-t", cluster_id, "-c", str(wd / "server.properties")]
+        cmd = [
+            _tool("java"),
+            _QUICK_JVM,
+            f"-Dlog4j2.configurationFile=file:{wd / 'log4j2.properties'}",
+            "-cp",
+            f"{libs}/*",
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            "-t",
+            cluster_id,
+            "-c",
+            str(wd / "server.properties"),
+        ]
         for name, pw in self._scram_users.items():
             for mechanism in SCRAM_MECHANISMS:
                 cmd += ["--add-scram", f"{mechanism}=[name={name},password={pw}]"]
@@ -302,12 +366,41 @@ class KafkaBroker:
         """Make a self-signed key pair for localhost/127.0.0.1 (PKCS12); export its certificate as ca.pem."""
         wd, keytool = self.workdir, [_tool("keytool"), f"-J{_QUICK_JVM}"]
         env = {**os.environ, "CRM_KEYSTORE_PASSWORD": password}
-        store = ["-alias", "broker", "-keystore", str(wd / "broker.p12"), "-storepass:env",
-                 "CRM_KEYSTORE_PASSWORD"]
+        store = [
+            "-alias",
+            "broker",
+            "-keystore",
+            str(wd / "broker.p12"),
+            "-storepass:env",
+            "CRM_KEYSTORE_PASSWORD",
+        ]
         for path in (wd / "broker.p12", wd / "ca.pem"):
             path.unlink(missing_ok=True)
-        run_tool([*keytool, "-genkeypair", *store, "-storetype", "PKCS12", "-keyalg", "RSA",
-                  "-keysize", "2048", "-validity", "3650", "-dname", "CN=localhost",
-                  "-ext", "SAN=dns:localhost,ip:127.0.0.1"], what="keytool -genkeypair", timeout=60, env=env)
-        run_tool([*keytool, "-exportcert", "-rfc", *store, "-file", str(wd / "ca.pem")],
-                 what="keytool -exportcert", timeout=60, env=env)
+        run_tool(
+            [
+                *keytool,
+                "-genkeypair",
+                *store,
+                "-storetype",
+                "PKCS12",
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "3650",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=dns:localhost,ip:127.0.0.1",
+            ],
+            what="keytool -genkeypair",
+            timeout=60,
+            env=env,
+        )
+        run_tool(
+            [*keytool, "-exportcert", "-rfc", *store, "-file", str(wd / "ca.pem")],
+            what="keytool -exportcert",
+            timeout=60,
+            env=env,
+        )

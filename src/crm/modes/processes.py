@@ -41,7 +41,17 @@ class ServiceProcess:
     def start(self) -> ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        command = [sys.executable, "-m", "crm", "serve", self.name, "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "crm",
+            "serve",
+            self.name,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         self.proc = subprocess.Popen(
             command,
             env={**os.environ, **self.env},
@@ -58,7 +68,9 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running:
-                raise ProcessError(f"{self.name} exited with {self.proc and self.proc.returncode}:\n{self.tail()}")
+                raise ProcessError(
+                    f"{self.name} exited with {self.proc and self.proc.returncode}:\n{self.tail()}"
+                )
             try:
                 with urllib.request.urlopen(self.url + "/health", timeout=2) as response:  # noqa: S310 - our URL
                     if response.status == 200:

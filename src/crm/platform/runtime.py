@@ -150,7 +150,9 @@ class ServiceRuntime:
                     if report.created:
                         self.log.info("🆕 Topic created: %s", report.name)
                     for setting, (expected, actual) in report.drift.items():
-                        self.log.warning("⚠️ Topic %s: %s is %s, expected %s", report.name, setting, actual, expected)
+                        self.log.warning(
+                            "⚠️ Topic %s: %s is %s, expected %s", report.name, setting, actual, expected
+                        )
                 break
             except BusError as exc:
                 self.log.error(str(exc))

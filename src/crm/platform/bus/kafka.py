@@ -62,6 +62,47 @@ def describe_failure(exc: BaseException) -> str:
     return f"❌ Failed to connect to Kafka: {type(exc).__name__}: {exc}"
 
 
+async def diagnose(kafka: KafkaSettings) -> BaseException | None:
+    """Open one raw connection (TLS + SASL handshake) to each broker; the first failure, or None.
+
+    aiokafka reports a failed bootstrap as a bare ``KafkaConnectionError``; this tells an authentication
+    failure from an unreachable host, so the operator gets the guide's precise line."""
+    from aiokafka.conn import create_conn
+
+    options = client_options(kafka)
+    for broker in kafka.brokers:
+        host, _, port = broker.rpartition(":")
+        try:
+            conn = await asyncio.wait_for(
+                create_conn(
+                    host,
+                    int(port),
+                    client_id=kafka.client_id,
+                    request_timeout_ms=kafka.request_timeout_ms,
+                    ssl_context=options.get("ssl_context"),
+                    security_protocol=options.get("security_protocol", "PLAINTEXT"),
+                    sasl_mechanism=options.get("sasl_mechanism"),
+                    sasl_plain_username=options.get("sasl_plain_username"),
+                    sasl_plain_password=options.get("sasl_plain_password"),
+                ),
+                timeout=kafka.request_timeout_ms / 1000,
+            )
+        except Exception as exc:
+            return exc
+        conn.close()
+    return None
+
+
+async def explain(kafka: KafkaSettings, exc: BaseException) -> str:
+    """The guide's line for ``exc``, probing the brokers when aiokafka's own error says too little."""
+    message = describe_failure(exc)
+    if message == TIMED_OUT:
+        cause = await diagnose(kafka)
+        if cause is not None:
+            return describe_failure(cause)
+    return message
+
+
 class KafkaBus:
     name = "kafka"
 
@@ -85,7 +126,7 @@ class KafkaBus:
                 await producer.start()
             except Exception as exc:
                 await _quietly(producer.stop())
-                raise BusError(describe_failure(exc)) from exc
+                raise BusError(await explain(self.kafka, exc)) from exc
             self._producer = producer
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
@@ -113,7 +154,7 @@ class KafkaBus:
             await consumer.start()
         except Exception as exc:
             await _quietly(consumer.stop())
-            raise BusError(describe_failure(exc)) from exc
+            raise BusError(await explain(self.kafka, exc)) from exc
         return KafkaSubscription(consumer)
 
     async def close(self) -> None:

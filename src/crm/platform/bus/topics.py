@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from crm.platform.bus import BusError
-from crm.platform.bus.kafka import client_options, describe_failure
+from crm.platform.bus.kafka import client_options, explain
 from crm.platform.settings import KafkaSettings
 
 TOPIC_ALREADY_EXISTS = 36
@@ -42,7 +42,8 @@ async def ensure_topics(kafka: KafkaSettings, specs: Sequence[TopicSpec]) -> lis
     try:
         await admin.start()
     except Exception as exc:
-        raise BusError(describe_failure(exc)) from exc
+        await admin.close()
+        raise BusError(await explain(kafka, exc)) from exc
     try:
         existing = set(await admin.list_topics())
         cluster = await admin.describe_cluster()
