@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from crm.localinfra import KafkaBroker, PostgresCluster
-from tests.support.cluster import SERVICES, Cluster, plaintext_kafka, sasl_kafka, start_cluster
+from crm.modes.local_cluster import SERVICES, Cluster, plaintext_kafka, sasl_kafka, start_cluster
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "logs"
 

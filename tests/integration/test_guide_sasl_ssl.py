@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.cluster import Cluster
+from crm.modes.local_cluster import Cluster
 from tests.support.guide import guide_flow
 
 pytestmark = pytest.mark.connected

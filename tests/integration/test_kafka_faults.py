@@ -17,7 +17,7 @@ from crm.contracts import EventType, make_event
 from crm.contracts.payloads.users import UserCreated
 from crm.localinfra import KafkaBroker, PostgresCluster
 from crm.localinfra.ports import free_port
-from tests.support.cluster import Cluster, plaintext_kafka, sasl_kafka, start_cluster
+from crm.modes.local_cluster import Cluster, plaintext_kafka, sasl_kafka, start_cluster
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.connected

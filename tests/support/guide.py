@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.support.cluster import Cluster
+from crm.modes.local_cluster import Cluster
 from tests.support.waiting import eventually
 
 

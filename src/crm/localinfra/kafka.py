@@ -58,7 +58,7 @@ log.cleaner.dedupe.buffer.size=2097152
 auto.create.topics.enable=false
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_ssl.plain.sasl.jaas.config=\
-org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};
+org.apache.kafka.common.security.plain.PlainLoginModule required {users};
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=\
 org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=\
@@ -102,20 +102,9 @@ def ensure_jars() -> Path:
         _tool("java")
         (base / "pom.xml").write_bytes(pom)
         shutil.rmtree(staging, ignore_errors=True)
-        run_tool(
-            [
-                mvn,
-                "-q",
-                "-B",
-                "-f",
-                str(base / "pom.xml"),
-                "dependency:copy-dependencies",
-                "-DincludeScope=runtime",
-                f"-DoutputDirectory={staging}",
-            ],
-            what="mvn dependency:copy-dependencies (fetching the Kafka jars)",
-            timeout=900,
-        )
+        goal = ["-q", "-B", "dependency:copy-dependencies", "-DincludeScope=runtime"]
+        cmd = [mvn, *goal, "-f", str(base / "pom.xml"), f"-DoutputDirectory={staging}"]
+        run_tool(cmd, what="mvn dependency:copy-dependencies (fetching the Kafka jars)", timeout=900)
         if not any(staging.glob("kafka_2.13-*.jar")):
             raise InfraError(f"mvn succeeded but left no kafka_2.13 jar in {staging}")
         shutil.rmtree(libs, ignore_errors=True)
@@ -185,33 +174,21 @@ class KafkaBroker:
 
     def _launch(self, libs: Path, timeout: float) -> None:
         """Run ``kafka.Kafka`` in its own process group and wait until it is ready or has died."""
-        cmd = [
-            _tool("java"),
-            "-Xms256m",
-            "-Xmx512m",
-            "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile=file:{self.workdir / 'log4j2.properties'}",
-            "-cp",
-            f"{libs}/*",
-            "kafka.Kafka",
-            str(self.workdir / "server.properties"),
-        ]
+        log4j = f"-Dlog4j2.configurationFile=file:{self.workdir / 'log4j2.properties'}"
+        jvm = [_tool("java"), "-Xms256m", "-Xmx512m", "-Djava.awt.headless=true", log4j]
+        cmd = [*jvm, "-cp", f"{libs}/*", "kafka.Kafka", str(self.workdir / "server.properties")]
         with open(self.log_file, "ab") as log:
             self._proc = subprocess.Popen(
                 cmd,
                 cwd=self.workdir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
-                stderr=subprocess.STDOUT,
+                stderr=log,
                 start_new_session=True,
             )
         atexit.register(self.cleanup)
-        wait_ready(
-            self._probe,
-            what=f"Kafka broker (pid {self._proc.pid})",
-            timeout=timeout,
-            exit_code=self._proc.poll,
-        )
+        what = f"Kafka broker (pid {self._proc.pid})"
+        wait_ready(self._probe, what=what, timeout=timeout, exit_code=self._proc.poll)
 
     def stop(self, timeout: float = 30) -> None:
         """Stop the broker with SIGTERM (clean shutdown), then SIGKILL if still up after ``timeout`` s."""
@@ -324,35 +301,18 @@ class KafkaBroker:
         wd, password = self.workdir, secrets.token_hex(16)
         shutil.rmtree(wd / "data", ignore_errors=True)
         plain, sasl, ctrl = self._ports
-        plain_users = " ".join(f'user_{name}="{pw}"' for name, pw in self._plain_users.items())
+        users = " ".join(f'user_{name}="{pw}"' for name, pw in self._plain_users.items())
         (wd / "log4j2.properties").write_text(_LOG4J.format(level=self._log_level))
-        (wd / "server.properties").write_text(
-            _SERVER.format(
-                plain=plain,
-                sasl=sasl,
-                ctrl=ctrl,
-                data=wd / "data",
-                plain_users=plain_users,
-                keystore=wd / "broker.p12",
-                password=password,
-            )
+        ports = {"plain": plain, "sasl": sasl, "ctrl": ctrl}
+        config = _SERVER.format(
+            **ports, data=wd / "data", keystore=wd / "broker.p12", password=password, users=users
         )
+        (wd / "server.properties").write_text(config)
         (wd / "server.properties").chmod(0o600)
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        cmd = [
-            _tool("java"),
-            _QUICK_JVM,
-            f"-Dlog4j2.configurationFile=file:{wd / 'log4j2.properties'}",
-            "-cp",
-            f"{libs}/*",
-            "kafka.tools.StorageTool",
-            "format",
-            "--standalone",
-            "-t",
-            cluster_id,
-            "-c",
-            str(wd / "server.properties"),
-        ]
+        log4j = f"-Dlog4j2.configurationFile=file:{wd / 'log4j2.properties'}"
+        tool = [_tool("java"), _QUICK_JVM, log4j, "-cp", f"{libs}/*", "kafka.tools.StorageTool"]
+        cmd = [*tool, "format", "--standalone", "-t", cluster_id, "-c", str(wd / "server.properties")]
         for name, pw in self._scram_users.items():
             for mechanism in SCRAM_MECHANISMS:
                 cmd += ["--add-scram", f"{mechanism}=[name={name},password={pw}]"]
@@ -366,41 +326,13 @@ class KafkaBroker:
         """Make a self-signed key pair for localhost/127.0.0.1 (PKCS12); export its certificate as ca.pem."""
         wd, keytool = self.workdir, [_tool("keytool"), f"-J{_QUICK_JVM}"]
         env = {**os.environ, "CRM_KEYSTORE_PASSWORD": password}
-        store = [
-            "-alias",
-            "broker",
-            "-keystore",
-            str(wd / "broker.p12"),
-            "-storepass:env",
-            "CRM_KEYSTORE_PASSWORD",
-        ]
+        p12, secret = str(wd / "broker.p12"), ["-storepass:env", "CRM_KEYSTORE_PASSWORD"]
+        store = ["-alias", "broker", "-keystore", p12, *secret]
         for path in (wd / "broker.p12", wd / "ca.pem"):
             path.unlink(missing_ok=True)
-        run_tool(
-            [
-                *keytool,
-                "-genkeypair",
-                *store,
-                "-storetype",
-                "PKCS12",
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-validity",
-                "3650",
-                "-dname",
-                "CN=localhost",
-                "-ext",
-                "SAN=dns:localhost,ip:127.0.0.1",
-            ],
-            what="keytool -genkeypair",
-            timeout=60,
-            env=env,
-        )
-        run_tool(
-            [*keytool, "-exportcert", "-rfc", *store, "-file", str(wd / "ca.pem")],
-            what="keytool -exportcert",
-            timeout=60,
-            env=env,
-        )
+        key = ["-storetype", "PKCS12", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650"]
+        san = ["-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1"]
+        genkey = [*keytool, "-genkeypair", *store, *key, *san]
+        run_tool(genkey, what="keytool -genkeypair", timeout=60, env=env)
+        export = [*keytool, "-exportcert", "-rfc", *store, "-file", str(wd / "ca.pem")]
+        run_tool(export, what="keytool -exportcert", timeout=60, env=env)

@@ -1,9 +1,13 @@
-"""The six-process CRM (five services + gateway) on the real broker and PostgreSQL of the test bed."""
+"""The six-process CRM (five services + gateway) on a local Kafka broker and PostgreSQL cluster.
+
+Used by the integration tests, the benchmarks, and ``crm up --local-infra``: each service its own process
+and its own database ``<prefix>_<service>``, the gateway in front of them over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +19,7 @@ from crm.modes.processes import ServiceProcess, start_all, stop_all
 from crm.platform.settings import SERVICE_URL_VARIABLES
 
 SERVICES = ["auth", "customer", "sales_activity", "opportunity", "analytics"]
-JWT_SECRET = "test-bed-jwt-secret-0123456789abcdefghij"
+JWT_SECRET = secrets.token_urlsafe(48)  # one per launching process: every service of its clusters shares it
 
 
 def plaintext_kafka(broker: KafkaBroker) -> dict[str, str]:
