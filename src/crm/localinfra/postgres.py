@@ -67,9 +67,22 @@ class PostgresCluster:
         """
         if self._running:
             return self
-        if self._workdir is None:
-            self._create()
-        self._pg_ctl("start", "-w", "-t", str(int(timeout)), "-l", str(self.log_file), timeout=timeout + 5)
+        fresh = self._workdir is None
+        if fresh:
+            try:
+                self._create()
+            except InfraError:
+                self.stop()  # removes a workdir it made
+                self._workdir = None
+                raise
+        launch = ["start", "-w", "-t", str(int(timeout)), "-l", str(self.log_file)]
+        try:
+            self._pg_ctl(*launch, timeout=timeout + 5)
+        except InfraError as exc:
+            if not (fresh and "Address already in use" in str(exc)):
+                raise
+            self._set_port(free_port())  # another process took the port since we picked it
+            self._pg_ctl(*launch, timeout=timeout + 5)
         self._running = True
         atexit.register(self.stop)
         try:
@@ -172,39 +185,32 @@ class PostgresCluster:
             except KeyError:
                 raise InfraError(f"as root, initdb needs a `postgres` user: {_INSTALL_HINT}") from None
             os.chown(workdir, owner.pw_uid, owner.pw_gid)
-        self._workdir, self._port = workdir, free_port()
+        self._workdir = workdir
         data = self.data_dir
         if (data / "PG_VERSION").exists():  # a kept cluster: reuse its data on a new free port
-            with open(data / "postgresql.conf", "a") as conf:
-                conf.write(f"port = {self._port}\n")
+            self._set_port(free_port())
             return
-        self._run(
-            [
-                str(self._bindir / "initdb"),
-                "-D",
-                str(data),
-                "-A",
-                "trust",
-                "-U",
-                USER,
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-            what="initdb",
-            timeout=120,
-        )
-        settings = [
-            f"port = {self._port}",
-            "listen_addresses = '127.0.0.1'",
-            f"unix_socket_directories = '{data}'",
-            "max_connections = 300",
-        ]
-        if not self._durable:
-            settings += _TEST_BED_SETTINGS
+        initdb = [str(self._bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", USER]
+        try:
+            self._run([*initdb, "-E", "UTF8", "--locale=C", "--no-sync"], what="initdb", timeout=120)
+        except InfraError as exc:
+            if os.geteuid() == 0 and "Permission denied" in str(exc):
+                raise InfraError(
+                    f"{exc}\n(initdb runs as `postgres`: every parent of {workdir} must be o+x)"
+                ) from None
+            raise
+        socket_dir = str(data) if len(str(data)) < 80 else ""  # a Unix socket path has at most 107 bytes
+        settings = ["listen_addresses = '127.0.0.1'", f"unix_socket_directories = '{socket_dir}'"]
+        settings += ["max_connections = 300", *([] if self._durable else _TEST_BED_SETTINGS)]
         with open(data / "postgresql.conf", "a") as conf:
             conf.write("\n# crm.localinfra\n" + "\n".join(settings) + "\n")
+        self._set_port(free_port())
+
+    def _set_port(self, port: int) -> None:
+        """Make ``port`` the server's port from its next start (the last setting in the file wins)."""
+        with open(self.data_dir / "postgresql.conf", "a") as conf:
+            conf.write(f"port = {port}\n")
+        self._port = port
 
     def _shutdown(self) -> None:
         if self._running:
@@ -213,11 +219,8 @@ class PostgresCluster:
 
     def _pg_ctl(self, *args: str, timeout: float) -> None:
         try:
-            self._run(
-                [str(self._bindir / "pg_ctl"), "-D", str(self.data_dir), *args],
-                what=f"pg_ctl {args[0]}",
-                timeout=timeout,
-            )
+            pg_ctl = [str(self._bindir / "pg_ctl"), "-D", str(self.data_dir), *args]
+            self._run(pg_ctl, what=f"pg_ctl {args[0]}", timeout=timeout)
         except InfraError as exc:
             raise InfraError(f"{exc}\n--- tail of {self.log_file}:\n{log_tail(self.log_file)}") from None
 
