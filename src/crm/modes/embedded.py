@@ -1,5 +1,6 @@
 """``crm dev``: all five services and the gateway in one process, one SQLite file per service under the
-data directory, and the in-memory bus (or Kafka, when ``KAFKA_ENABLED=true``). Nothing to install."""
+data directory, and a durable local bus in ``bus.sqlite3`` beside them (or Kafka, when
+``KAFKA_ENABLED=true``). Nothing to install; a crash of the process loses no event."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from pathlib import Path
 
 from crm.modes.build import build_service, kafka_bus
 from crm.modes.services import SERVICES
-from crm.platform.bus import Bus
-from crm.platform.bus.memory import MemoryBus
+from crm.platform.bus.local_log import LocalLogBus
 from crm.platform.logs import register_secrets
 from crm.platform.runtime import ServiceRuntime
 from crm.platform.security import Tokens
@@ -24,7 +24,7 @@ from crm.services.gateway.upstreams import AsgiUpstream
 class Embedded:
     gateway: Gateway
     runtimes: dict[str, ServiceRuntime]
-    bus: Bus | None
+    bus: LocalLogBus
 
 
 def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> Embedded:
@@ -37,7 +37,7 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
         env.pop(name, None)
     env["CRM_DATA_DIR"] = str(data_dir)
     env.setdefault("JWT_SECRET", _persistent_secret(data_dir / "jwt-secret"))
-    memory_bus = MemoryBus()
+    local_bus = LocalLogBus(data_dir / "bus.sqlite3")
     runtimes: dict[str, ServiceRuntime] = {}
     upstreams: dict[str, AsgiUpstream] = {}
     tokens: Tokens | None = None
@@ -45,7 +45,7 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
         settings = Settings.from_env(name, env)
         register_secrets(settings.secrets())
         tokens = tokens or Tokens(settings.jwt_secret.value, settings.jwt_ttl_minutes)
-        bus = kafka_bus(settings) if settings.kafka.enabled else memory_bus
+        bus = kafka_bus(settings) if settings.kafka.enabled else local_bus
         runtime, app = build_service(spec, settings, bus, tokens, manage_lifespan=False)
         runtimes[name] = runtime
         upstreams[name] = AsgiUpstream(name, app, runtime.readiness)
@@ -57,9 +57,10 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
     async def stop() -> None:
         for runtime in reversed(list(runtimes.values())):
             await runtime.stop()
+        await local_bus.dispose()
 
     gateway = Gateway(upstreams, on_startup=[start], on_shutdown=[stop])
-    return Embedded(gateway, runtimes, memory_bus)
+    return Embedded(gateway, runtimes, local_bus)
 
 
 def _persistent_secret(path: Path) -> str:

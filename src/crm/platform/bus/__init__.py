@@ -1,7 +1,8 @@
 """The event bus ports: a :class:`Bus` publishes records and opens :class:`Subscription` s per consumer group.
 
 Two adapters share these semantics (topics, one consumer group per service, at-least-once delivery, offsets
-committed by the consumer after its effects are durable): ``kafka.KafkaBus`` and ``memory.MemoryBus``.
+committed by the consumer after its effects are durable): ``kafka.KafkaBus`` and, for the embedded mode and
+the tests, ``local_log.LocalLogBus`` (one partition per topic in a SQLite file, so a crash loses nothing).
 """
 
 from __future__ import annotations

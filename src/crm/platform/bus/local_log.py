@@ -1,0 +1,188 @@
+"""The embedded mode's durable bus: Kafka's semantics on one partition per topic, kept in a SQLite file.
+
+A crash of the one embedded process loses nothing: a record the relay published is on disk before the outbox
+row is deleted, and a consumer group's offset moves only when the consumer commits, so whatever was not
+applied is delivered again after a restart (and the inbox makes that harmless). Records older than the
+retention (7 days, as the topics) are pruned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from crm.platform.bus import IncomingRecord, OutgoingRecord
+from crm.platform.db import Database
+
+_metadata = MetaData()
+records = Table(
+    "bus_records",
+    _metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("offset", Integer, primary_key=True),
+    Column("key", LargeBinary, nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("appended_at", Integer, nullable=False),
+)
+offsets = Table(
+    "bus_offsets",
+    _metadata,
+    Column("group_id", String(255), primary_key=True),
+    Column("topic", String(255), primary_key=True),
+    Column("next_offset", Integer, nullable=False),
+)
+RETENTION_SECONDS = 7 * 24 * 3600
+
+
+class LocalLogBus:
+    name = "local"
+
+    def __init__(self, path: Path) -> None:
+        self.db = Database(f"sqlite+aiosqlite:///{path}")
+        self._appended = asyncio.Condition()
+        self.version = 0  # bumped on every append, so a waiting fetch cannot miss one
+        self._ready = False
+        self._published_since_prune = 0
+
+    async def connect(self) -> None:
+        if not self._ready:
+            async with self.db.engine.begin() as conn:
+                await conn.run_sync(_metadata.create_all)
+            self._ready = True
+
+    async def publish(self, batch: Sequence[OutgoingRecord]) -> None:
+        await self.connect()
+        now = int(time.time())
+        async with self.db.transaction() as session:
+            next_offsets: dict[str, int] = {}
+            rows = []
+            for r in batch:
+                if r.topic not in next_offsets:
+                    last = await session.scalar(
+                        select(func.max(records.c.offset)).where(records.c.topic == r.topic)
+                    )
+                    next_offsets[r.topic] = -1 if last is None else int(last)
+                next_offsets[r.topic] += 1
+                rows.append(
+                    {
+                        "topic": r.topic,
+                        "offset": next_offsets[r.topic],
+                        "key": r.key,
+                        "value": r.value,
+                        "headers": orjson.dumps([[k, v.decode("latin-1")] for k, v in r.headers]).decode(),
+                        "appended_at": now,
+                    }
+                )
+            if rows:
+                await session.execute(records.insert(), rows)
+        async with self._appended:
+            self.version += 1
+            self._appended.notify_all()
+        self._published_since_prune += len(batch)
+        if self._published_since_prune > 10_000:
+            self._published_since_prune = 0
+            await self.prune()
+
+    async def prune(self) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                records.delete().where(records.c.appended_at < int(time.time()) - RETENTION_SECONDS)
+            )
+
+    async def subscribe(self, group: str, topics: Sequence[str]) -> LocalLogSubscription:
+        await self.connect()
+        async with self.db.sessions() as session:
+            rows = await session.execute(
+                select(offsets.c.topic, offsets.c.next_offset).where(offsets.c.group_id == group)
+            )
+            committed = {topic: int(offset) for topic, offset in rows}
+        return LocalLogSubscription(self, group, {t: committed.get(t, 0) for t in topics})
+
+    async def records(self, topic: str) -> list[IncomingRecord]:
+        """Every retained record of ``topic`` (tests, DLQ inspection)."""
+        await self.connect()
+        async with self.db.sessions() as session:
+            rows = await session.execute(
+                select(records).where(records.c.topic == topic).order_by(records.c.offset)
+            )
+            return [_incoming(row) for row in rows]
+
+    async def close(self) -> None:
+        return None
+
+    async def dispose(self) -> None:
+        await self.db.dispose()
+
+
+class LocalLogSubscription:
+    def __init__(self, bus: LocalLogBus, group: str, positions: dict[str, int]) -> None:
+        self.bus, self.group, self.position = bus, group, positions
+
+    async def _read(self, max_records: int) -> list[IncomingRecord]:
+        out: list[IncomingRecord] = []
+        async with self.bus.db.sessions() as session:
+            for topic, position in self.position.items():
+                rows = await session.execute(
+                    select(records)
+                    .where(records.c.topic == topic, records.c.offset >= position)
+                    .order_by(records.c.offset)
+                    .limit(max_records - len(out))
+                )
+                batch = [_incoming(row) for row in rows]
+                if batch:
+                    self.position[topic] = batch[-1].offset + 1
+                out.extend(batch)
+                if len(out) >= max_records:
+                    break
+        return out
+
+    async def fetch(self, max_records: int, timeout: float) -> list[IncomingRecord]:
+        seen = self.bus.version
+        found = await self._read(max_records)
+        if found or timeout <= 0:
+            return found
+        async with self.bus._appended:
+            try:
+                await asyncio.wait_for(self.bus._appended.wait_for(lambda: self.bus.version != seen), timeout)
+            except TimeoutError:
+                return []
+        return await self._read(max_records)
+
+    async def commit(self, batch: Sequence[IncomingRecord]) -> None:
+        latest: dict[str, int] = {}
+        for r in batch:
+            latest[r.topic] = max(latest.get(r.topic, 0), r.offset + 1)
+        if not latest:
+            return
+        async with self.bus.db.transaction() as session:
+            for topic, next_offset in latest.items():
+                statement = sqlite_insert(offsets).values(
+                    group_id=self.group, topic=topic, next_offset=next_offset
+                )
+                await session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["group_id", "topic"],
+                        set_={"next_offset": statement.excluded.next_offset},
+                    )
+                )
+
+    async def close(self) -> None:
+        return None
+
+
+def _incoming(row: object) -> IncomingRecord:
+    return IncomingRecord(
+        topic=row.topic,  # type: ignore[attr-defined]
+        partition=0,
+        offset=int(row.offset),  # type: ignore[attr-defined]
+        key=row.key,  # type: ignore[attr-defined]
+        value=row.value,  # type: ignore[attr-defined]
+        headers=[(k, v.encode("latin-1")) for k, v in orjson.loads(row.headers)],  # type: ignore[attr-defined]
+    )
