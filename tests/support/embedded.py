@@ -39,3 +39,20 @@ async def register(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def token_for(
+    crm: Embedded, role: str, *, user_id: str | None = None, email: str | None = None
+) -> tuple[str, str]:
+    """(user id, bearer token) for a caller of ``role``, minted by auth's signer without an account: services
+    trust the token's claims, so this is how service tests act as a MANAGER or an ADMIN."""
+    import uuid
+
+    user_id = user_id or str(uuid.uuid4())
+    token = crm.runtimes["auth"].tokens.issue(
+        user_id=user_id,
+        email=email or f"{role.lower()}-{user_id[:8]}@example.com",
+        role=role,
+        name=role.title(),
+    )
+    return user_id, token
