@@ -10,10 +10,19 @@ import httpx
 
 from crm.modes.embedded import Embedded, build_embedded
 
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "Admin-Password-1"
+
 
 @asynccontextmanager
 async def running_embedded(data_dir: Path, **env: str) -> AsyncIterator[tuple[Embedded, httpx.AsyncClient]]:
-    environ = {"LOG_LEVEL": "INFO", "OUTBOX_POLL_INTERVAL_MS": "200", **env}
+    environ = {
+        "LOG_LEVEL": "INFO",
+        "OUTBOX_POLL_INTERVAL_MS": "200",
+        "CRM_ADMIN_EMAIL": ADMIN_EMAIL,
+        "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **env,
+    }
     crm = build_embedded(data_dir, environ)
     for hook in crm.gateway.on_startup:
         await hook()
@@ -56,3 +65,10 @@ def token_for(
         name=role.title(),
     )
     return user_id, token
+
+
+async def login(client: httpx.AsyncClient, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> dict:
+    """POST /api/auth/login; returns the body (asserts 200). Defaults to the first administrator."""
+    response = await client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()

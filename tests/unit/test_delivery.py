@@ -110,7 +110,8 @@ async def test_kafka_disabled_keeps_events_and_says_so(
         await eventually(
             lambda: _logged(caplog, "⏭️ Skipping event publish (Kafka disabled)"), what="the guide's skip line"
         )
-        assert (await runtime.outbox.backlog(runtime.db))[0] == 1, "the event is kept, not dropped"
+        # the first administrator's USER_CREATED and the registered user's: both kept, none dropped
+        assert (await runtime.outbox.backlog(runtime.db))[0] == 2
     finally:
         await runtime.stop()
 

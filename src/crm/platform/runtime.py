@@ -22,7 +22,7 @@ from crm.platform.db import Database
 from crm.platform.logs import service_logger
 from crm.platform.outbox import Outbox, OutboxRelay
 from crm.platform.security import Tokens
-from crm.platform.settings import Settings
+from crm.platform.settings import EnvReader, Settings
 from crm.platform.unit_of_work import UnitOfWork
 
 StartHook = Callable[["ServiceRuntime"], Awaitable[None]]
@@ -43,6 +43,7 @@ class ServiceSpec:
     topics: Sequence[TopicSpec] = ()  # provisioned at start on Kafka (all of the catalog's)
     on_start: Sequence[StartHook] = ()
     jobs: Sequence[Job] = ()  # long-running background work, e.g. periodic checks
+    config: Callable[[EnvReader], Any] | None = None  # the service's own settings, parsed at start
 
     def consumed_topics(self, topic_of: Callable[[str], str]) -> list[str]:
         return sorted({topic_of(event_type) for event_type in self.handlers})
@@ -61,6 +62,8 @@ class ServiceRuntime:
     ) -> None:
         self.spec, self.settings, self.bus, self.tokens = spec, settings, bus, tokens
         self.extras = dict(extras or {})
+        # The service's own typed settings (ConfigError at construction, so a bad value stops the start).
+        self.config: Any = settings.service_config(spec.config) if spec.config is not None else None
         self.log = service_logger(f"crm.{spec.name}", f"{spec.name.replace('_', '-')}-service")
         self.db = Database(settings.database_url)
         self.outbox = Outbox(spec.outbox_table)

@@ -56,6 +56,7 @@ class Principal:
     role: str
     name: str = ""
     token_id: str = ""
+    expires_at: datetime | None = None
 
 
 class TokenError(Exception):
@@ -106,6 +107,7 @@ class Tokens:
             role=str(claims.get("role", "")),
             name=str(claims.get("name", "")),
             token_id=str(claims.get("jti", "")),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
 
 

@@ -7,10 +7,13 @@ The Kafka variables are the guide's, spelled exactly as it spells them. An inval
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
 
 KAFKA_MECHANISMS = ("plain", "scram-sha-256", "scram-sha-512")
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,6 +69,7 @@ class Settings:
     log_format: str = "text"
     outbox_poll_interval_ms: int = 1000
     service_urls: Mapping[str, str] = field(default_factory=dict)
+    env: EnvReader = field(default_factory=lambda: EnvReader({}), repr=False, compare=False)
 
     @classmethod
     def from_env(
@@ -76,7 +80,7 @@ class Settings:
         defaults: Mapping[str, str] | None = None,
     ) -> Settings:
         """Build settings for ``service`` from ``environ`` (default ``os.environ``) over ``defaults``."""
-        env = _Env({**(defaults or {}), **(os.environ if environ is None else environ)})
+        env = EnvReader({**(defaults or {}), **(os.environ if environ is None else environ)})
         data_dir = Path(env.text("CRM_DATA_DIR", ".crm-data")).expanduser()
         default_db = f"sqlite+aiosqlite:///{data_dir / (service + '.sqlite3')}"
         return cls(
@@ -90,11 +94,16 @@ class Settings:
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
             outbox_poll_interval_ms=env.number("OUTBOX_POLL_INTERVAL_MS", 1000, minimum=10),
             service_urls=_service_urls(env),
+            env=env,
         )
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter."""
         return [s for s in (self.kafka.password.value, self.jwt_secret.value) if s]
+
+    def service_config(self, parse: Callable[[EnvReader], T]) -> T:
+        """A service's own typed settings, parsed from the same environment."""
+        return parse(self.env)
 
 
 SERVICE_URL_VARIABLES = {
@@ -106,7 +115,10 @@ SERVICE_URL_VARIABLES = {
 }
 
 
-class _Env:
+class EnvReader:
+    """Typed reads of environment variables; each invalid value raises ConfigError naming the variable.
+    Services parse their own variables with it (a ``ServiceSpec.config`` factory), at start."""
+
     def __init__(self, values: Mapping[str, str]) -> None:
         self.values = values
 
@@ -148,7 +160,7 @@ class _Env:
         return value
 
 
-def _kafka_settings(env: _Env, service: str) -> KafkaSettings:
+def _kafka_settings(env: EnvReader, service: str) -> KafkaSettings:
     brokers_text = env.text("KAFKA_BROKERS") or env.text("UPSTASH_KAFKA_BROKER_URL")
     brokers = tuple(b.strip() for b in brokers_text.split(",") if b.strip()) or ("localhost:9092",)
     for broker in brokers:
@@ -177,7 +189,7 @@ def _kafka_settings(env: _Env, service: str) -> KafkaSettings:
     )
 
 
-def _database_url(env: _Env, default: str) -> str:
+def _database_url(env: EnvReader, default: str) -> str:
     url = env.text("DATABASE_URL", default)
     scheme = url.split("://", 1)[0] if "://" in url else ""
     # Render and Heroku hand out postgres:// URLs; we speak asyncpg.
@@ -190,14 +202,14 @@ def _database_url(env: _Env, default: str) -> str:
     return url
 
 
-def _jwt_secret(env: _Env) -> Secret:
+def _jwt_secret(env: EnvReader) -> Secret:
     secret = env.text("JWT_SECRET")
     if secret and len(secret) < 32:
         raise ConfigError("JWT_SECRET must be at least 32 characters long")
     return Secret(secret)
 
 
-def _service_urls(env: _Env) -> dict[str, str]:
+def _service_urls(env: EnvReader) -> dict[str, str]:
     urls: dict[str, str] = {}
     for service, name in SERVICE_URL_VARIABLES.items():
         url = env.text(name)

@@ -74,6 +74,14 @@ def get_uow(request: Request) -> UnitOfWork:
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 
+def client_ip(request: Request) -> str | None:
+    """The caller's address: the first X-Forwarded-For hop (set by our gateway), else the peer."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if forwarded:
+        return forwarded.split(",", 1)[0].strip()[:64] or None
+    return request.client.host if request.client else None
+
+
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": code, "message": message, "requestId": request_id_var.get()}
     if fields:

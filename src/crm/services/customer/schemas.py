@@ -26,6 +26,17 @@ class CustomerCreate(ApiModel):
     owner_id: str | None = Field(None, max_length=36)
 
 
+class CustomerUpdate(ApiModel):
+    """PATCH: only the fields given change (``null`` clears an optional field)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, max_length=50, pattern=r"^[0-9+()\-. ]{3,50}$")
+    industry: str | None = Field(None, max_length=100)
+    size: CompanySize | None = None
+    owner_id: str | None = Field(None, min_length=1, max_length=36)
+
+
 class CustomerOut(ApiModel):
     id: str
     name: str

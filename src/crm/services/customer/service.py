@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, func, or_, select
 
 from crm.contracts import EventType, make_event
-from crm.contracts.payloads.customers import CustomerCreated
-from crm.contracts.payloads.users import UserCreated
-from crm.contracts.roles import SEES_ALL
-from crm.platform.errors import Forbidden, NotFound
+from crm.contracts.payloads.customers import (
+    CustomerCreated,
+    CustomerDeleted,
+    CustomerRestored,
+    CustomerUpdated,
+)
+from crm.contracts.payloads.users import UserCreated, UserDeleted
+from crm.contracts.roles import SEES_ALL, Role
+from crm.platform.errors import Conflict, Forbidden, NotFound
 from crm.platform.security import Principal
 from crm.platform.unit_of_work import Tx
 from crm.services.customer.models import Customer
-from crm.services.customer.schemas import CustomerCreate
+from crm.services.customer.schemas import CustomerCreate, CustomerUpdate
 
 SOURCE = "customer-service"
 
@@ -26,9 +32,16 @@ def _visible_to(query: Select[Customer], caller: Principal) -> Select[Customer]:
     return query.where(Customer.owner_id == caller.id)
 
 
+def ensure_can_write(caller: Principal) -> None:
+    """COMPLIANCE reads everything and changes nothing."""
+    if caller.role == Role.COMPLIANCE:
+        raise Forbidden("The COMPLIANCE role is read-only")
+
+
 async def create_customer(tx: Tx, data: CustomerCreate, caller: Principal) -> Customer:
     """Create a customer owned by ``data.owner_id`` (only roles that see all may assign another owner)
     or by the caller, and emit CUSTOMER_CREATED."""
+    ensure_can_write(caller)
     owner_id = data.owner_id or caller.id
     if owner_id != caller.id and caller.role not in SEES_ALL:
         raise Forbidden("You may only create customers you own", fields={"ownerId": "must be yourself"})
@@ -81,12 +94,91 @@ async def _insert(tx: Tx, customer: Customer) -> Customer:
     return customer
 
 
-async def get_customer(tx: Tx, customer_id: str, caller: Principal) -> Customer:
+async def get_customer(tx: Tx, customer_id: str, caller: Principal, *, deleted: bool = False) -> Customer:
+    """A customer the caller may see (NotFound otherwise); ``deleted=True`` finds only soft-deleted ones."""
     query = _visible_to(select(Customer).where(Customer.id == customer_id), caller)
-    customer = await tx.session.scalar(query.where(Customer.deleted_at.is_(None)))
+    condition = Customer.deleted_at.is_not(None) if deleted else Customer.deleted_at.is_(None)
+    customer = await tx.session.scalar(query.where(condition))
     if customer is None:
         raise NotFound("Customer not found")
     return customer
+
+
+async def update_customer(tx: Tx, customer_id: str, data: CustomerUpdate, caller: Principal) -> Customer:
+    """Apply the fields present in ``data``; emits CUSTOMER_UPDATED with what changed (nothing: no event).
+    Only roles that see all may hand a customer to another owner."""
+    ensure_can_write(caller)
+    customer = await get_customer(tx, customer_id, caller)
+    changes: dict[str, object] = {}
+    for field in data.model_fields_set:
+        value = getattr(data, field)
+        if field == "name" and value is None:
+            continue
+        if field == "owner_id":
+            if value is None:
+                continue
+            if value != customer.owner_id and caller.role not in SEES_ALL:
+                raise Forbidden("Only a manager can reassign a customer", fields={"ownerId": "not allowed"})
+        if field == "email" and value is not None:
+            value = str(value).lower()
+        if field == "size" and value is not None:
+            value = value.value
+        if field == "name":
+            value = value.strip()
+        if getattr(customer, field) != value:
+            setattr(customer, field, value)
+            changes[_camel(field)] = value
+    if changes:
+        await tx.session.flush()
+        await _emit_updated(tx, customer, changes)
+    return customer
+
+
+async def delete_customer(tx: Tx, customer_id: str, caller: Principal) -> None:
+    """Soft delete; emits CUSTOMER_DELETED (its open tasks, meetings and pending approvals get cancelled)."""
+    ensure_can_write(caller)
+    customer = await get_customer(tx, customer_id, caller)
+    customer.deleted_at = datetime.now(UTC)
+    payload = CustomerDeleted(customer_id=customer.id, owner_id=customer.owner_id, deleted_by=caller.id)
+    await tx.emit(make_event(EventType.CUSTOMER_DELETED, payload, subject=customer.id, source=SOURCE))
+
+
+async def restore_customer(tx: Tx, customer_id: str, caller: Principal) -> Customer:
+    """Undo a soft delete; emits CUSTOMER_RESTORED. NotFound if it is not deleted (or not visible)."""
+    ensure_can_write(caller)
+    try:
+        customer = await get_customer(tx, customer_id, caller, deleted=True)
+    except NotFound:
+        await get_customer(tx, customer_id, caller)  # 404 if it does not exist at all
+        raise Conflict("Customer is not deleted") from None
+    customer.deleted_at = None
+    payload = CustomerRestored(customer_id=customer.id, owner_id=customer.owner_id, restored_by=caller.id)
+    await tx.emit(make_event(EventType.CUSTOMER_RESTORED, payload, subject=customer.id, source=SOURCE))
+    return customer
+
+
+async def reassign_customers_of(tx: Tx, user: UserDeleted) -> int:
+    """The deleted user's customers (deleted ones too) go to ``user.reassign_to``; one CUSTOMER_UPDATED each.
+    Returns how many moved (0 on a redelivery: they are no longer the user's)."""
+    if not user.reassign_to:
+        return 0
+    rows = (await tx.session.scalars(select(Customer).where(Customer.owner_id == user.user_id))).all()
+    for customer in rows:
+        customer.owner_id = user.reassign_to
+    await tx.session.flush()
+    for customer in rows:
+        await _emit_updated(tx, customer, {"ownerId": user.reassign_to, "previousOwnerId": user.user_id})
+    return len(rows)
+
+
+async def _emit_updated(tx: Tx, customer: Customer, changes: dict[str, object]) -> None:
+    payload = CustomerUpdated(customer_id=customer.id, owner_id=customer.owner_id, changes=changes)
+    await tx.emit(make_event(EventType.CUSTOMER_UPDATED, payload, subject=customer.id, source=SOURCE))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 async def list_customers(
@@ -99,9 +191,12 @@ async def list_customers(
     industry: str | None = None,
     size: str | None = None,
     owner_id: str | None = None,
+    deleted: bool = False,
 ) -> tuple[Sequence[Customer], int]:
-    """A page of the customers the caller may see, newest first, and the total matching."""
-    query = _visible_to(select(Customer).where(Customer.deleted_at.is_(None)), caller)
+    """A page of the customers the caller may see, newest first, and the total matching; ``deleted=True``
+    lists the soft-deleted ones instead (the restore bin)."""
+    condition = Customer.deleted_at.is_not(None) if deleted else Customer.deleted_at.is_(None)
+    query = _visible_to(select(Customer).where(condition), caller)
     if q:
         pattern = f"%{q.strip().lower()}%"
         query = query.where(

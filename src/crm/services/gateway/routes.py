@@ -4,7 +4,6 @@ from __future__ import annotations
 
 ROUTES: dict[str, str] = {
     "auth": "auth",
-    "users": "auth",
     "customers": "customer",
     "meetings": "sales_activity",
     "tasks": "sales_activity",

@@ -1,0 +1,70 @@
+"""The security audit log: who did what to which account, from where. Append-only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+
+from crm.platform.unit_of_work import Tx
+from crm.services.auth.models import AuditEvent
+
+
+class Action(StrEnum):
+    REGISTERED = "REGISTERED"
+    LOGIN_SUCCEEDED = "LOGIN_SUCCEEDED"
+    LOGIN_FAILED = "LOGIN_FAILED"
+    LOGOUT = "LOGOUT"
+    USER_CREATED = "USER_CREATED"
+    USER_UPDATED = "USER_UPDATED"
+    ROLE_CHANGED = "ROLE_CHANGED"
+    USER_DELETED = "USER_DELETED"
+
+
+async def record(
+    tx: Tx,
+    action: Action,
+    *,
+    actor_id: str | None = None,
+    actor_email: str | None = None,
+    target_id: str | None = None,
+    ip: str | None = None,
+    **detail: Any,
+) -> None:
+    tx.session.add(
+        AuditEvent(
+            id=str(uuid.uuid4()),
+            action=action.value,
+            actor_id=actor_id,
+            actor_email=actor_email,
+            target_id=target_id,
+            ip=ip,
+            detail=detail,
+        )
+    )
+
+
+async def list_events(
+    tx: Tx,
+    *,
+    limit: int,
+    offset: int,
+    action: str | None = None,
+    actor_id: str | None = None,
+    target_id: str | None = None,
+) -> tuple[Sequence[AuditEvent], int]:
+    query = select(AuditEvent)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if actor_id:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if target_id:
+        query = query.where(AuditEvent.target_id == target_id)
+    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await tx.session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id).limit(limit).offset(offset)
+    )
+    return rows.all(), total
