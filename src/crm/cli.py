@@ -16,9 +16,21 @@ from rich.console import Console
 
 from crm.platform.settings import ConfigError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="An event-driven CRM on Apache Kafka.")
-db_app = typer.Typer(no_args_is_help=True, help="Database migrations of each service.")
+# Tracebacks never show local variables: they could hold a password or a token.
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    help="An event-driven CRM on Apache Kafka.",
+)
+db_app = typer.Typer(
+    no_args_is_help=True, pretty_exceptions_show_locals=False, help="Database migrations of each service."
+)
 app.add_typer(db_app, name="db")
+docs_app = typer.Typer(
+    no_args_is_help=True, pretty_exceptions_show_locals=False, help="Documentation generated from the code."
+)
+app.add_typer(docs_app, name="docs")
 err = Console(stderr=True)
 
 
@@ -135,6 +147,25 @@ def db_migrate(
         asyncio.run(run())
     except ConfigError as exc:
         _fail(str(exc))
+
+
+@docs_app.command("events")
+def docs_events(
+    output: Annotated[Path, typer.Option(help="where to write the catalog")] = Path("docs/events.md"),
+    check: Annotated[bool, typer.Option(help="fail if the file differs from the code")] = False,
+) -> None:
+    """Write the event catalog (topics, types, payloads, producers, consumers) as Markdown."""
+    from crm.catalog_docs import render
+
+    text = render()
+    if check:
+        if not output.exists() or output.read_text() != text:
+            _fail(f"{output} is out of date: run `crm docs events`")
+        err.print(f"[green]✔[/] {output} is up to date")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    err.print(f"[green]✔[/] wrote {output}")
 
 
 def main() -> None:

@@ -144,3 +144,17 @@ async def test_health_aggregates_every_service(crm) -> None:  # type: ignore[no-
     body = (await client.get("/health")).json()
     assert body["status"] == "ok"
     assert set(body["services"]) == {"auth", "customer", "sales_activity", "opportunity", "analytics"}
+
+
+async def test_one_openapi_document_covers_every_service(crm) -> None:  # type: ignore[no-untyped-def]
+    _crm, client = crm
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    for path in ("/api/auth/register", "/api/auth/users", "/api/customers", "/api/customers/{customer_id}"):
+        assert path in document["paths"], path
+    refs = {r for r in str(document).split("'") if r.startswith("#/components/schemas/")}
+    assert refs, "operations reference schemas"
+    for ref in refs:
+        assert ref.rsplit("/", 1)[1] in document["components"]["schemas"], f"dangling {ref}"
+    assert (await client.get("/docs")).headers["content-type"].startswith("text/html")

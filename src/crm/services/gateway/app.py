@@ -14,8 +14,9 @@ from typing import Any, Protocol
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from crm.services.gateway.openapi import SWAGGER_HTML, MergedOpenApi
 from crm.services.gateway.routes import service_for
-from crm.services.gateway.upstreams import send_json
+from crm.services.gateway.upstreams import send_json, send_response
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -40,6 +41,7 @@ class Gateway:
         self.upstreams = dict(upstreams)
         self.on_startup, self.on_shutdown = list(on_startup), list(on_shutdown)
         self.started_at = time.time()
+        self.openapi = MergedOpenApi(self.upstreams)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -55,6 +57,10 @@ class Gateway:
             await self._health(send)
         elif path == "/ready":
             await send_json(send, 200, {"status": "ready", "service": "gateway"})
+        elif path == "/openapi.json":
+            await send_response(send, 200, await self.openapi.document(), b"application/json")
+        elif path == "/docs":
+            await send_response(send, 200, SWAGGER_HTML.encode(), b"text/html; charset=utf-8")
         else:
             await send_json(send, 404, {"error": "not_found", "message": f"No route for {path}"})
 

@@ -163,15 +163,15 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
 
 
 async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = orjson.dumps(body)
+    await send_response(send, status, orjson.dumps(body), b"application/json")
+
+
+async def send_response(send: Send, status: int, payload: bytes, content_type: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": payload})
