@@ -1,0 +1,25 @@
+"""The ``crm`` command: run the CRM (embedded, one service, or all six), and operate it.
+
+Expected failures (a bad variable, a port in use, an unreachable broker) print one line naming the culprit
+and exit 2; no traces.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from crm.cli import db, docs, run
+from crm.cli.common import new_typer
+
+app = new_typer("An event-driven CRM on Apache Kafka.")
+app.command()(run.dev)
+app.command()(run.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(docs.app, name="docs")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

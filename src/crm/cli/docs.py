@@ -1,0 +1,31 @@
+"""``crm docs``: documentation generated from the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crm.cli.common import err, fail, new_typer
+
+app = new_typer("Documentation generated from the code.")
+
+
+@app.command("events")
+def docs_events(
+    output: Annotated[Path, typer.Option(help="where to write the catalog")] = Path("docs/events.md"),
+    check: Annotated[bool, typer.Option(help="fail if the file differs from the code")] = False,
+) -> None:
+    """Write the event catalog (topics, types, payloads, producers, consumers) as Markdown."""
+    from crm.catalog_docs import render
+
+    text = render()
+    if check:
+        if not output.exists() or output.read_text() != text:
+            fail(f"{output} is out of date: run `crm docs events`")
+        err.print(f"[green]✔[/] {output} is up to date")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    err.print(f"[green]✔[/] wrote {output}")
