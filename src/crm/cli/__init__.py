@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from crm.cli import db, docs, run
+from crm.cli import db, docs, kafka, run
 from crm.cli.common import new_typer
 
 app = new_typer("An event-driven CRM on Apache Kafka.")
@@ -16,6 +16,7 @@ app.command()(run.dev)
 app.command()(run.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(docs.app, name="docs")
+app.add_typer(kafka.app, name="kafka")
 
 
 def main() -> None:

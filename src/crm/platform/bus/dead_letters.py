@@ -1,0 +1,82 @@
+"""Dead letters on Kafka: list them, and re-deliver them to their original topics once each.
+
+The replay has a consumer group of its own (``crm-dlq-replay``): its committed offsets remember what was
+already re-delivered, so running it twice re-delivers nothing twice. A crash between re-publishing and
+committing re-delivers again, which the consumers' inbox makes harmless."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from crm.platform.bus import BusError, IncomingRecord, OutgoingRecord
+from crm.platform.bus.inspect import read_topic
+from crm.platform.bus.kafka import KafkaBus, client_options, explain
+from crm.platform.settings import KafkaSettings
+
+REPLAY_GROUP = "crm-dlq-replay"
+DLQ_SUFFIX = ".dlq"
+
+
+async def collect(kafka: KafkaSettings, dlq_topics: Sequence[str]) -> list[IncomingRecord]:
+    """Every retained record of ``dlq_topics``, oldest first."""
+    found: list[IncomingRecord] = []
+    for topic in dlq_topics:
+        async for record in read_topic(kafka, topic, from_beginning=True, follow=False, idle_timeout=1.5):
+            found.append(record)
+    return found
+
+
+def original(record: IncomingRecord) -> OutgoingRecord:
+    """The record as it was before it was dead-lettered (the ``dlq_*`` headers removed)."""
+    headers = dict(record.headers)
+    topic = headers.get("dlq_original_topic", b"").decode() or record.topic.removesuffix(DLQ_SUFFIX)
+    kept = [(k, v) for k, v in record.headers if not k.startswith("dlq_")]
+    return OutgoingRecord(
+        topic,
+        record.key,
+        record.value or b"",
+        [*kept, ("crm_replayed_from", f"{record.topic}@{record.offset}".encode())],
+    )
+
+
+async def replay(
+    kafka: KafkaSettings, dlq_topics: Sequence[str], *, dry_run: bool = False
+) -> list[IncomingRecord]:
+    """Re-publish the dead letters not replayed before; returns them. ``dry_run`` publishes nothing."""
+    consumer = AIOKafkaConsumer(
+        *dlq_topics,
+        **client_options(kafka),
+        group_id=REPLAY_GROUP,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    try:
+        await consumer.start()
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            await consumer.stop()
+        raise BusError(await explain(kafka, exc)) from exc
+    bus = KafkaBus(kafka)
+    replayed: list[IncomingRecord] = []
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=2000, max_records=500)
+            if not batches:
+                return replayed
+            records = [
+                IncomingRecord(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
+                for rs in batches.values()
+                for r in rs
+            ]
+            if not dry_run:
+                await bus.publish([original(r) for r in records])
+                await consumer.commit({TopicPartition(r.topic, r.partition): r.offset + 1 for r in records})
+            replayed.extend(records)
+            if dry_run:
+                return replayed
+    finally:
+        await bus.close()
+        await consumer.stop()
