@@ -14,6 +14,7 @@ from crm.cli.common import new_typer
 app = new_typer("An event-driven CRM on Apache Kafka.")
 app.command()(run.dev)
 app.command()(run.serve)
+app.command()(run.up)
 app.add_typer(db.app, name="db")
 app.add_typer(docs.app, name="docs")
 app.add_typer(kafka.app, name="kafka")

@@ -83,3 +83,67 @@ def serve(
     except ValueError:
         fail(f"PORT must be a whole number, got {os.environ.get('PORT')!r}")
     _serve(asgi, host, listen_port)
+
+
+COLOURS = {
+    "auth": "cyan",
+    "customer": "green",
+    "sales_activity": "yellow",
+    "opportunity": "magenta",
+    "analytics": "blue",
+    "gateway": "bold white",
+}
+
+
+def up(
+    port: Annotated[int, typer.Option(help="gateway port; the services take the next five")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="logs, and Kafka's data with --local-infra")] = Path(
+        ".crm-data/up"
+    ),
+    local_infra: Annotated[
+        bool, typer.Option(help="first start a local Kafka broker and PostgreSQL")
+    ] = False,
+) -> None:
+    """Run the five services and the gateway as six processes (the distributed mode), logs prefixed."""
+    import os
+    import threading
+
+    from rich.markup import escape
+
+    from crm.modes.local_cluster import SERVICES
+    from crm.modes.processes import ProcessError
+    from crm.modes.up import LocalInfra, database_url_for, plan, run_until_stopped, start_local_infra
+    from crm.platform.security import persistent_secret
+
+    data_dir = data_dir.expanduser().resolve()
+    lock = threading.Lock()
+
+    def echo(name: str, line: str) -> None:
+        with lock:
+            err.print(
+                f"[{COLOURS.get(name, 'white')}]{name:>14}[/] │ {escape(line)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    def say(text: str) -> None:
+        err.print(f"[bold]crm up[/] {text}")
+
+    infra = LocalInfra()
+    try:
+        if local_infra:
+            infra, per_service = start_local_infra(data_dir, say)
+        else:
+            per_service = {name: {"DATABASE_URL": database_url_for(name, os.environ)} for name in SERVICES}
+        secret = os.environ.get("JWT_SECRET") or persistent_secret(data_dir / "jwt-secret")
+        processes = plan(port, data_dir, secret, per_service, echo)
+        code = run_until_stopped(processes, lambda: say(f"ready: http://127.0.0.1:{port}  (Ctrl-C stops)"))
+    except ConfigError as exc:
+        fail(str(exc))
+    except ProcessError as exc:
+        fail(str(exc), code=1)
+    except Exception as exc:  # the local infrastructure could not start: say why, in one line
+        fail(f"{type(exc).__name__}: {exc}", code=1)
+    finally:
+        infra.stop()
+    raise typer.Exit(code)

@@ -4,7 +4,6 @@ data directory, and a durable local bus in ``bus.sqlite3`` beside them (or Kafka
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from crm.modes.services import SERVICES
 from crm.platform.bus.local_log import LocalLogBus
 from crm.platform.logs import register_secrets
 from crm.platform.runtime import ServiceRuntime
-from crm.platform.security import Tokens
+from crm.platform.security import Tokens, persistent_secret
 from crm.platform.settings import Settings
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.upstreams import AsgiUpstream
@@ -36,7 +35,7 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
     for name in ("DATABASE_URL", "KAFKA_CLIENT_ID"):
         env.pop(name, None)
     env["CRM_DATA_DIR"] = str(data_dir)
-    env.setdefault("JWT_SECRET", _persistent_secret(data_dir / "jwt-secret"))
+    env.setdefault("JWT_SECRET", persistent_secret(data_dir / "jwt-secret"))
     local_bus = LocalLogBus(data_dir / "bus.sqlite3")
     runtimes: dict[str, ServiceRuntime] = {}
     upstreams: dict[str, AsgiUpstream] = {}
@@ -61,14 +60,3 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
 
     gateway = Gateway(upstreams, on_startup=[start], on_shutdown=[stop])
     return Embedded(gateway, runtimes, local_bus)
-
-
-def _persistent_secret(path: Path) -> str:
-    """A signing secret made once and kept in the data directory (0600), so tokens survive restarts."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        return path.read_text().strip()
-    value = secrets.token_urlsafe(48)
-    path.write_text(value)
-    path.chmod(0o600)
-    return value

@@ -6,16 +6,19 @@ an open port; logs go to one file per process so a test (or a person) can read e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 
 class ProcessError(RuntimeError):
@@ -28,6 +31,7 @@ class ServiceProcess:
     port: int
     env: Mapping[str, str]
     log_path: Path
+    echo: Callable[[str, str], None] | None = field(default=None, repr=False)  # (name, line) as printed
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -55,13 +59,26 @@ class ServiceProcess:
         self.proc = subprocess.Popen(
             command,
             env={**os.environ, **self.env},
-            stdout=log,
+            stdout=subprocess.PIPE if self.echo else log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop children in order
         )
-        log.close()
+        if self.echo is None:
+            log.close()
+        else:
+            threading.Thread(target=self._pump, args=(log,), daemon=True, name=f"log-{self.name}").start()
         return self
+
+    def _pump(self, log: BinaryIO) -> None:
+        """Copy the child's output to its log file and to ``echo``, line by line."""
+        assert self.proc is not None and self.proc.stdout is not None and self.echo is not None
+        with log:
+            for raw in self.proc.stdout:
+                log.write(raw)
+                log.flush()
+                with contextlib.suppress(Exception):  # a display problem must never stop the log file
+                    self.echo(self.name, raw.decode("utf-8", "replace").rstrip("\n"))
 
     def wait_healthy(self, timeout: float = 60) -> ServiceProcess:
         """Block until GET /health answers 200; raises ProcessError if the process exits or time runs out."""

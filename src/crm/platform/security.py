@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import secrets
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import jwt
@@ -142,3 +144,15 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
         return user
 
     return check
+
+
+def persistent_secret(path: Path) -> str:
+    """A random signing secret made once and kept in ``path`` (mode 0600), so tokens survive restarts of a
+    local CRM. Production sets JWT_SECRET instead."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
