@@ -61,12 +61,22 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_moves_on(tmp_p
         await bus.publish([OutgoingRecord(bad.topic, bad.key, bad_value, bad.headers)])
         await bus.publish([user_created_record("u-good")])
         await eventually(lambda: count_customers(crm, source_user_id="u-good"), what="the good event applied")
-        dlq = await bus.records("user.events.dlq")
-        assert len(dlq) == 2
-        reasons = [dict(r.headers)["dlq_reason"] for r in dlq]
-        assert reasons == [b"invalid-envelope", b"invalid-payload"]
-        assert dict(dlq[1].headers)["dlq_original_topic"] == b"user.events"
-        assert dlq[1].value == bad_value, "the record is kept unchanged for replay"
+        customer = crm.runtimes["customer"].consumer
+        assert customer is not None
+
+        async def customer_done() -> bool:
+            return customer.dead_lettered == 2
+
+        await eventually(customer_done, what="customer-service setting both poison records aside")
+        # Each consumer group decides for itself: one DLQ record per group that could not apply a record.
+        mine = [
+            r
+            for r in await bus.records("user.events.dlq")
+            if dict(r.headers)["dlq_consumer"] == b"customer-service"
+        ]
+        assert [dict(r.headers)["dlq_reason"] for r in mine] == [b"invalid-envelope", b"invalid-payload"]
+        assert dict(mine[1].headers)["dlq_original_topic"] == b"user.events"
+        assert mine[1].value == bad_value, "the record is kept unchanged for replay"
 
 
 async def test_events_wait_in_the_outbox_while_the_bus_is_down(tmp_path: Path) -> None:

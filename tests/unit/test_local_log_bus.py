@@ -42,3 +42,18 @@ async def test_a_waiting_fetch_wakes_on_publish(tmp_path: Path) -> None:
     fetched = await asyncio.wait_for(waiting, timeout=2)
     assert [r.value for r in fetched] == [b"v1"]
     await bus.dispose()
+
+
+async def test_offsets_keep_growing_after_retention_empties_a_topic(tmp_path: Path) -> None:
+    bus = LocalLogBus(tmp_path / "bus.sqlite3")
+    await bus.publish([record(1), record(2)])
+    subscription = await bus.subscribe("g", ["t.events"])
+    await subscription.commit(await subscription.fetch(10, timeout=0))
+    async with bus.db.transaction() as session:  # what a week of retention does
+        from crm.platform.bus.local_log import records
+
+        await session.execute(records.delete())
+    await bus.publish([record(3)])
+    fresh = await (await bus.subscribe("g", ["t.events"])).fetch(10, timeout=0)
+    assert [(r.offset, r.value) for r in fresh] == [(2, b"v3")], "the group sees the new record"
+    await bus.dispose()

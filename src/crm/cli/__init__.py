@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import sys
 
-from crm.cli import db, docs, kafka, run
+from crm.cli import analytics, db, docs, kafka, run, smoke
 from crm.cli.common import new_typer
 
 app = new_typer("An event-driven CRM on Apache Kafka.")
 app.command()(run.dev)
 app.command()(run.serve)
 app.command()(run.up)
+app.command()(smoke.smoke)
 app.add_typer(db.app, name="db")
 app.add_typer(docs.app, name="docs")
 app.add_typer(kafka.app, name="kafka")
+app.add_typer(analytics.app, name="analytics")
 
 
 def main() -> None:

@@ -31,6 +31,12 @@ records = Table(
     Column("headers", Text, nullable=False),
     Column("appended_at", Integer, nullable=False),
 )
+heads = Table(  # each topic's next offset: survives retention emptying the topic
+    "bus_topics",
+    _metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("next_offset", Integer, nullable=False),
+)
 offsets = Table(
     "bus_offsets",
     _metadata,
@@ -65,11 +71,13 @@ class LocalLogBus:
             rows = []
             for r in batch:
                 if r.topic not in next_offsets:
-                    last = await session.scalar(
-                        select(func.max(records.c.offset)).where(records.c.topic == r.topic)
-                    )
-                    next_offsets[r.topic] = -1 if last is None else int(last)
-                next_offsets[r.topic] += 1
+                    head = await session.scalar(select(heads.c.next_offset).where(heads.c.topic == r.topic))
+                    if head is None:  # a log written before bus_topics existed
+                        last = await session.scalar(
+                            select(func.max(records.c.offset)).where(records.c.topic == r.topic)
+                        )
+                        head = 0 if last is None else int(last) + 1
+                    next_offsets[r.topic] = int(head)
                 rows.append(
                     {
                         "topic": r.topic,
@@ -79,6 +87,14 @@ class LocalLogBus:
                         "headers": orjson.dumps([[k, v.decode("latin-1")] for k, v in r.headers]).decode(),
                         "appended_at": now,
                     }
+                )
+                next_offsets[r.topic] += 1
+            for topic, next_offset in next_offsets.items():
+                statement = sqlite_insert(heads).values(topic=topic, next_offset=next_offset)
+                await session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["topic"], set_={"next_offset": next_offset}
+                    )
                 )
             if rows:
                 await session.execute(records.insert(), rows)

@@ -6,14 +6,17 @@ from pathlib import Path
 
 from crm.contracts import ALL_TOPIC_SPECS
 from crm.platform.runtime import ServiceSpec
+from crm.services.analytics.api import ROUTERS
+from crm.services.analytics.handlers import EVENT_HANDLERS
 from crm.services.analytics.models import INBOX, OUTBOX
 
 SPEC = ServiceSpec(
     name="analytics",
     title="analytics-service",
-    routers=[],
+    routers=ROUTERS,
     migrations=Path(__file__).parent / "migrations",
     outbox_table=OUTBOX,
     inbox_table=INBOX,
+    handlers=EVENT_HANDLERS,
     topics=ALL_TOPIC_SPECS,
 )
