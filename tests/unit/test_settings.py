@@ -72,7 +72,7 @@ def test_render_postgres_urls_are_accepted() -> None:
         ({"JWT_SECRET": "short"}, "JWT_SECRET"),
         ({"JWT_TTL_MINUTES": "soon"}, "JWT_TTL_MINUTES"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
-        ({"CUSTOMER_SERVICE_URL": "customer:8000"}, "CUSTOMER_SERVICE_URL"),
+        ({"CUSTOMER_SERVICE_URL": "ftp://customer:8000"}, "CUSTOMER_SERVICE_URL"),
     ],
 )
 def test_an_invalid_value_names_its_variable(env: dict[str, str], variable: str) -> None:
@@ -84,3 +84,14 @@ def test_ca_file_is_used_when_it_exists(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     assert settings(KAFKA_SSL_CA_FILE=str(ca)).kafka.ssl_ca_file == ca
+
+
+def test_render_hostport_upstreams_get_a_scheme() -> None:
+    assert (
+        settings(CUSTOMER_SERVICE_URL="crm-customer:10000").service_urls["customer"]
+        == "http://crm-customer:10000"
+    )
+
+
+def test_an_empty_flag_means_its_default() -> None:
+    assert settings(KAFKA_USERNAME="u", KAFKA_PASSWORD="p", KAFKA_SSL="").kafka.ssl

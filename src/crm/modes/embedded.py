@@ -35,7 +35,7 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
     for name in ("DATABASE_URL", "KAFKA_CLIENT_ID"):
         env.pop(name, None)
     env["CRM_DATA_DIR"] = str(data_dir)
-    env.setdefault("JWT_SECRET", persistent_secret(data_dir / "jwt-secret"))
+    env["JWT_SECRET"] = env.get("JWT_SECRET") or persistent_secret(data_dir / "jwt-secret")
     local_bus = LocalLogBus(data_dir / "bus.sqlite3")
     runtimes: dict[str, ServiceRuntime] = {}
     upstreams: dict[str, AsgiUpstream] = {}

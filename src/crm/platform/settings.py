@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 KAFKA_MECHANISMS = ("plain", "scram-sha-256", "scram-sha-512")
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 class ConfigError(ValueError):
@@ -132,7 +132,7 @@ class EnvReader:
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.raw(name)
-        if value is None:
+        if not value:  # unset or empty: the default
             return default
         if value.lower() in _TRUE:
             return True
@@ -215,6 +215,8 @@ def _service_urls(env: EnvReader) -> dict[str, str]:
         url = env.text(name)
         if not url:
             continue
+        if "://" not in url:  # Render's `fromService ... hostport` gives bare host:port
+            url = f"http://{url}"
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"{name} must be an http(s):// URL, got {url!r}")
