@@ -8,7 +8,6 @@ The relay is woken right after each commit that added rows, and polls as a safet
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.platform.aio import wait_until
 from crm.platform.bus import Bus, BusError, OutgoingRecord
 from crm.platform.db import Database, after_commit
 from crm.platform.events import Envelope
@@ -114,8 +114,7 @@ class OutboxRelay:
         """Run until cancelled."""
         failures = 0
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.outbox.committed.wait(), timeout=self.poll_interval)
+            await wait_until(self.outbox.committed.wait(), self.poll_interval)
             self.outbox.committed.clear()
             if self.bus is None:
                 await self._report_disabled()

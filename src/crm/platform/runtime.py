@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import Table
 
+from crm.platform.aio import cancel_and_wait
 from crm.platform.bus import Bus, BusError
 from crm.platform.bus.topics import TopicSpec
 from crm.platform.consumer import EventConsumer, Handler
@@ -102,8 +103,7 @@ class ServiceRuntime:
             self._spawn(job(self), job.__name__)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        await cancel_and_wait(self._tasks)
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

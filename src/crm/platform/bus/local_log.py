@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from crm.platform.aio import wait_until
 from crm.platform.bus import IncomingRecord, OutgoingRecord
 from crm.platform.db import Database
 
@@ -52,8 +53,9 @@ class LocalLogBus:
 
     def __init__(self, path: Path) -> None:
         self.db = Database(f"sqlite+aiosqlite:///{path}")
-        self._appended = asyncio.Condition()
-        self.version = 0  # bumped on every append, so a waiting fetch cannot miss one
+        # Set (and replaced) on every append: a fetch takes the current one BEFORE reading, so it cannot
+        # miss an append that happens between its read and its wait.
+        self.appended = asyncio.Event()
         self._ready = False
         self._published_since_prune = 0
 
@@ -98,9 +100,8 @@ class LocalLogBus:
                 )
             if rows:
                 await session.execute(records.insert(), rows)
-        async with self._appended:
-            self.version += 1
-            self._appended.notify_all()
+        self.appended.set()
+        self.appended = asyncio.Event()
         self._published_since_prune += len(batch)
         if self._published_since_prune > 10_000:
             self._published_since_prune = 0
@@ -160,15 +161,12 @@ class LocalLogSubscription:
         return out
 
     async def fetch(self, max_records: int, timeout: float) -> list[IncomingRecord]:
-        seen = self.bus.version
+        appended = self.bus.appended
         found = await self._read(max_records)
         if found or timeout <= 0:
             return found
-        async with self.bus._appended:
-            try:
-                await asyncio.wait_for(self.bus._appended.wait_for(lambda: self.bus.version != seen), timeout)
-            except TimeoutError:
-                return []
+        if not await wait_until(appended.wait(), timeout):
+            return []
         return await self._read(max_records)
 
     async def commit(self, batch: Sequence[IncomingRecord]) -> None:

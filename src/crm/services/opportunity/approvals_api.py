@@ -1,0 +1,103 @@
+"""opportunity-service HTTP routes for approvals (``/api/approvals``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, status
+
+from crm.platform.schemas import Page
+from crm.platform.security import CurrentUser, Principal, require_roles
+from crm.platform.web import UoW
+from crm.services.opportunity import approvals_service
+from crm.services.opportunity.approvals_service import APPROVERS
+from crm.services.opportunity.schemas import ApprovalCreate, ApprovalOut, ApprovalStatus, Decision
+
+router = APIRouter(prefix="/api/approvals", tags=["approvals"])
+
+Approver = Annotated[Principal, Depends(require_roles(*APPROVERS))]
+OptionalDecision = Annotated[Decision | None, Body()]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApprovalOut)
+async def request_approval(body: ApprovalCreate, caller: CurrentUser, uow: UoW) -> ApprovalOut:
+    """Ask for approval of a deal (its owner, or MANAGER/ADMIN/COMPLIANCE); one PENDING per deal.
+    Publishes APPROVAL_REQUESTED."""
+    async with uow() as tx:
+        approval = await approvals_service.request_approval(tx, body, caller)
+    return ApprovalOut.model_validate(approval)
+
+
+@router.get("", response_model=Page[ApprovalOut])
+async def list_approvals(
+    caller: CurrentUser,
+    uow: UoW,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    status_: Annotated[ApprovalStatus | None, Query(alias="status")] = None,
+    opportunity_id: Annotated[str | None, Query(alias="opportunityId", max_length=36)] = None,
+) -> Page[ApprovalOut]:
+    """The caller's own requests; MANAGER, ADMIN and COMPLIANCE see all."""
+    async with uow() as tx:
+        rows, total = await approvals_service.list_approvals(
+            tx,
+            caller,
+            limit=limit,
+            offset=offset,
+            status=status_.value if status_ else None,
+            opportunity_id=opportunity_id,
+        )
+    return Page[ApprovalOut](
+        items=[ApprovalOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/pending", response_model=Page[ApprovalOut])
+async def pending_approvals(
+    caller: Approver,
+    uow: UoW,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ApprovalOut]:
+    """The approver's inbox: PENDING approvals addressed to the caller's role (ADMIN: all), oldest first,
+    never the caller's own requests."""
+    async with uow() as tx:
+        rows, total = await approvals_service.pending_for(tx, caller, limit=limit, offset=offset)
+    return Page[ApprovalOut](
+        items=[ApprovalOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{approval_id}", response_model=ApprovalOut)
+async def get_approval(approval_id: str, caller: CurrentUser, uow: UoW) -> ApprovalOut:
+    async with uow() as tx:
+        approval = await approvals_service.get_approval(tx, approval_id, caller)
+    return ApprovalOut.model_validate(approval)
+
+
+@router.post("/{approval_id}/approve", response_model=ApprovalOut)
+async def approve(approval_id: str, caller: Approver, uow: UoW, body: OptionalDecision = None) -> ApprovalOut:
+    """APPROVED. Publishes APPROVAL_STATUS_CHANGED and APPROVAL_RESULT (to the requester)."""
+    async with uow() as tx:
+        approval = await approvals_service.decide(
+            tx, approval_id, caller, approve=True, comment=body.comment if body else None
+        )
+    return ApprovalOut.model_validate(approval)
+
+
+@router.post("/{approval_id}/reject", response_model=ApprovalOut)
+async def reject(approval_id: str, caller: Approver, uow: UoW, body: OptionalDecision = None) -> ApprovalOut:
+    """REJECTED. Publishes APPROVAL_STATUS_CHANGED and APPROVAL_RESULT (to the requester)."""
+    async with uow() as tx:
+        approval = await approvals_service.decide(
+            tx, approval_id, caller, approve=False, comment=body.comment if body else None
+        )
+    return ApprovalOut.model_validate(approval)
+
+
+@router.post("/{approval_id}/recall", response_model=ApprovalOut)
+async def recall(approval_id: str, caller: CurrentUser, uow: UoW) -> ApprovalOut:
+    """RECALLED by its requester while PENDING. Publishes APPROVAL_STATUS_CHANGED."""
+    async with uow() as tx:
+        approval = await approvals_service.recall(tx, approval_id, caller)
+    return ApprovalOut.model_validate(approval)
