@@ -15,9 +15,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "logs"
 def plaintext_cluster(kafka_broker: KafkaBroker, postgres: PostgresCluster) -> Iterator[Cluster]:
     """The six processes over Kafka's PLAINTEXT listener. Module-scoped: two clusters must not run at once,
     as their services would share consumer groups (the guide's KAFKA_CLIENT_IDs) on the one broker."""
-    cluster = start_cluster(
-        "plain", ARTIFACTS, postgres, {n: plaintext_kafka(kafka_broker) for n in SERVICES}
-    )
+    admin = {"CRM_ADMIN_EMAIL": "admin@example.com", "CRM_ADMIN_PASSWORD": "Admin-Password-1"}
+    envs = {n: {**plaintext_kafka(kafka_broker), **admin} for n in SERVICES}
+    cluster = start_cluster("plain", ARTIFACTS, postgres, envs)
     yield cluster
     cluster.stop()
 

@@ -348,7 +348,7 @@ READS = (
 PER_SERVICE_READ = re.compile(r"""\benviron\.get\(\s*f["']\{[^}"']*\}(_[A-Z][A-Z0-9_]*)["']""")
 NOT_DEPLOYMENT_SETTINGS = ("localinfra",)
 # Documented ahead of the code that will read it (sales-activity's due-soon check interval).
-PENDING = {"DUE_SOON_CHECK_INTERVAL_SECONDS"}
+PENDING: set[str] = set()
 
 
 def variables_read_by_the_code() -> set[str]:

@@ -59,10 +59,8 @@ class ServiceRuntime:
         tokens: Tokens,
         *,
         consumed_topics: Sequence[str] = (),
-        extras: Mapping[str, Any] | None = None,
     ) -> None:
         self.spec, self.settings, self.bus, self.tokens = spec, settings, bus, tokens
-        self.extras = dict(extras or {})
         # The service's own typed settings (ConfigError at construction, so a bad value stops the start).
         self.config: Any = settings.service_config(spec.config) if spec.config is not None else None
         self.log = service_logger(f"crm.{spec.name}", f"{spec.name.replace('_', '-')}-service")

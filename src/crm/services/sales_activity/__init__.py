@@ -1,4 +1,4 @@
-"""sales-activity-service.
+"""sales-activity-service: meetings and tasks, the first-contact and follow-up tasks raised by other
+services' events, the due-soon check, and the cancellations of the user- and customer-deletion sagas."""
 
-Its domain lands with the Domain issue; for now: its database, outbox, inbox and health.
-"""
+SOURCE = "sales-activity-service"
