@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.embedded import bearer, register, running_embedded
+from tests.support.flows import every_flow
 from tests.support.waiting import eventually
 
 
@@ -158,3 +159,8 @@ async def test_one_openapi_document_covers_every_service(crm) -> None:  # type: 
     for ref in refs:
         assert ref.rsplit("/", 1)[1] in document["components"]["schemas"], f"dangling {ref}"
     assert (await client.get("/docs")).headers["content-type"].startswith("text/html")
+
+
+async def test_every_flow_of_the_guides_table_and_the_sagas(crm) -> None:  # type: ignore[no-untyped-def]
+    _crm, client = crm
+    await every_flow(client)
