@@ -309,7 +309,9 @@ class KafkaBroker:
         )
         (wd / "server.properties").write_text(config)
         (wd / "server.properties").chmod(0o600)
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = "-"
+        while cluster_id.startswith("-"):  # like Kafka's Uuid: an id starting with '-' reads as an option
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         log4j = f"-Dlog4j2.configurationFile=file:{wd / 'log4j2.properties'}"
         tool = [_tool("java"), _QUICK_JVM, log4j, "-cp", f"{libs}/*", "kafka.tools.StorageTool"]
         cmd = [*tool, "format", "--standalone", "-t", cluster_id, "-c", str(wd / "server.properties")]
