@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from crm.platform.errors import NotFound
+from crm.platform.pagination import count_rows
 from crm.platform.security import Principal
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
@@ -48,7 +49,7 @@ async def list_notifications(
 ) -> tuple[list[NotificationOut], int]:
     """A page of the caller's notifications, newest first, and how many match."""
     query = _mine(caller, unread_only=unread_only)
-    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = await count_rows(tx.session, query)
     rows = await tx.session.execute(
         query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit).offset(offset)
     )

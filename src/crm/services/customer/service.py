@@ -18,6 +18,7 @@ from crm.contracts.payloads.customers import (
 from crm.contracts.payloads.users import UserCreated, UserDeleted
 from crm.contracts.roles import SEES_ALL, Role
 from crm.platform.errors import Conflict, Forbidden, NotFound
+from crm.platform.pagination import paginate
 from crm.platform.security import Principal
 from crm.platform.unit_of_work import Tx
 from crm.services.customer.models import Customer
@@ -212,8 +213,5 @@ async def list_customers(
         query = query.where(Customer.size == size)
     if owner_id:
         query = query.where(Customer.owner_id == owner_id)
-    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await tx.session.scalars(
-        query.order_by(Customer.created_at.desc(), Customer.id).limit(limit).offset(offset)
-    )
-    return rows.all(), total
+    order = (Customer.created_at.desc(), Customer.id)
+    return await paginate(tx.session, query, order, limit=limit, offset=offset)

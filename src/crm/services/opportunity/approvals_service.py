@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.contracts import EventType, make_event
@@ -18,6 +18,7 @@ from crm.contracts.payloads.notifications import ApprovalResult
 from crm.contracts.payloads.opportunities import ApprovalRequested, ApprovalStatusChanged
 from crm.contracts.roles import SEES_ALL, Role
 from crm.platform.errors import Conflict, Forbidden, NotFound
+from crm.platform.pagination import paginate
 from crm.platform.security import Principal
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
@@ -130,10 +131,8 @@ async def pending_for(
 async def _page(
     tx: Tx, query: Select[Approval], limit: int, offset: int, *, newest_first: bool = True
 ) -> tuple[Sequence[Approval], int]:
-    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = Approval.created_at.desc() if newest_first else Approval.created_at.asc()
-    rows = await tx.session.scalars(query.order_by(order, Approval.id).limit(limit).offset(offset))
-    return rows.all(), total
+    return await paginate(tx.session, query, (order, Approval.id), limit=limit, offset=offset)
 
 
 async def decide(

@@ -15,6 +15,7 @@ from crm.contracts import EventType, make_event
 from crm.contracts.payloads.opportunities import OpportunityCreated, OpportunityStageChanged
 from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from crm.platform.pagination import paginate
 from crm.platform.security import Principal
 from crm.platform.types import UtcDateTime, utcnow
 from crm.platform.unit_of_work import Tx
@@ -176,11 +177,8 @@ async def list_opportunities(
         query = query.where(Opportunity.owner_id == owner_id)
     if stage:
         query = query.where(Opportunity.stage == stage)
-    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await tx.session.scalars(
-        query.order_by(Opportunity.created_at.desc(), Opportunity.id).limit(limit).offset(offset)
-    )
-    return rows.all(), total
+    order = (Opportunity.created_at.desc(), Opportunity.id)
+    return await paginate(tx.session, query, order, limit=limit, offset=offset)
 
 
 async def record_activity(tx: Tx, opportunity_id: str, at: datetime) -> bool:

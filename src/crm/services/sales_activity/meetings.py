@@ -16,6 +16,7 @@ from crm.contracts.payloads.sales_activity import MeetingCreated, MeetingUpdated
 from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import Conflict, Invalid, NotFound
 from crm.platform.events import Envelope
+from crm.platform.pagination import paginate
 from crm.platform.security import Principal
 from crm.platform.unit_of_work import Tx
 from crm.services.sales_activity import SOURCE
@@ -91,9 +92,7 @@ async def list_meetings(
         query = query.where(Meeting.starts_at >= starts_from)
     if starts_to is not None:
         query = query.where(Meeting.starts_at <= starts_to)
-    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await tx.session.scalars(query.order_by(Meeting.starts_at, Meeting.id).limit(limit).offset(offset))
-    return rows.all(), total
+    return await paginate(tx.session, query, (Meeting.starts_at, Meeting.id), limit=limit, offset=offset)
 
 
 async def create_meeting(tx: Tx, data: MeetingCreate, caller: Principal) -> Meeting:

@@ -18,6 +18,7 @@ from crm.contracts.payloads.sales_activity import TaskCompleted, TaskCreated, Ta
 from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from crm.platform.events import Envelope
+from crm.platform.pagination import paginate
 from crm.platform.security import Principal
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
@@ -93,10 +94,8 @@ async def list_tasks(
         query = query.where(Task.due_date <= due_before)
     if overdue:
         query = query.where(Task.due_date < utcnow(), Task.status.in_(OPEN_TASK_STATUSES))
-    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = (Task.due_date.is_(None), Task.due_date, _PRIORITY_RANK, Task.created_at, Task.id)
-    rows = await tx.session.scalars(query.order_by(*order).limit(limit).offset(offset))
-    return rows.all(), total
+    return await paginate(tx.session, query, order, limit=limit, offset=offset)
 
 
 async def create_task(tx: Tx, data: TaskCreate, caller: Principal) -> Task:
