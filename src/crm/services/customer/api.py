@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from crm.contracts.roles import WRITERS
 from crm.platform.schemas import Page
-from crm.platform.security import CurrentUser
+from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.customer import service
 from crm.services.customer.schemas import CompanySize, CustomerCreate, CustomerOut, CustomerUpdate
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
+Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]  # COMPLIANCE reads, never writes
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CustomerOut)
-async def create_customer(body: CustomerCreate, caller: CurrentUser, uow: UoW) -> CustomerOut:
+async def create_customer(body: CustomerCreate, caller: Writer, uow: UoW) -> CustomerOut:
     """Create a customer. Publishes CUSTOMER_CREATED."""
     async with uow() as tx:
         customer = await service.create_customer(tx, body, caller)
@@ -60,9 +62,7 @@ async def get_customer(customer_id: str, caller: CurrentUser, uow: UoW) -> Custo
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut)
-async def update_customer(
-    customer_id: str, body: CustomerUpdate, caller: CurrentUser, uow: UoW
-) -> CustomerOut:
+async def update_customer(customer_id: str, body: CustomerUpdate, caller: Writer, uow: UoW) -> CustomerOut:
     """Change the given fields. Publishes CUSTOMER_UPDATED."""
     async with uow() as tx:
         customer = await service.update_customer(tx, customer_id, body, caller)
@@ -70,9 +70,7 @@ async def update_customer(
 
 
 @router.put("/{customer_id}", response_model=CustomerOut)
-async def replace_customer(
-    customer_id: str, body: CustomerCreate, caller: CurrentUser, uow: UoW
-) -> CustomerOut:
+async def replace_customer(customer_id: str, body: CustomerCreate, caller: Writer, uow: UoW) -> CustomerOut:
     """Replace every field (absent optional fields are cleared). Publishes CUSTOMER_UPDATED."""
     update = CustomerUpdate.model_validate(
         {**body.model_dump(exclude={"owner_id"}), **({"owner_id": body.owner_id} if body.owner_id else {})}
@@ -83,7 +81,7 @@ async def replace_customer(
 
 
 @router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_customer(customer_id: str, caller: CurrentUser, uow: UoW) -> Response:
+async def delete_customer(customer_id: str, caller: Writer, uow: UoW) -> Response:
     """Soft delete. Publishes CUSTOMER_DELETED: its open tasks, meetings, pending approvals get cancelled."""
     async with uow() as tx:
         await service.delete_customer(tx, customer_id, caller)
@@ -91,7 +89,7 @@ async def delete_customer(customer_id: str, caller: CurrentUser, uow: UoW) -> Re
 
 
 @router.post("/{customer_id}/restore", response_model=CustomerOut)
-async def restore_customer(customer_id: str, caller: CurrentUser, uow: UoW) -> CustomerOut:
+async def restore_customer(customer_id: str, caller: Writer, uow: UoW) -> CustomerOut:
     """Undo a soft delete. Publishes CUSTOMER_RESTORED (nothing is reopened automatically)."""
     async with uow() as tx:
         customer = await service.restore_customer(tx, customer_id, caller)

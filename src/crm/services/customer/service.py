@@ -16,7 +16,7 @@ from crm.contracts.payloads.customers import (
     CustomerUpdated,
 )
 from crm.contracts.payloads.users import UserCreated, UserDeleted
-from crm.contracts.roles import SEES_ALL, Role
+from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import Conflict, Forbidden, NotFound
 from crm.platform.pagination import paginate
 from crm.platform.security import Principal
@@ -33,16 +33,9 @@ def _visible_to(query: Select[Customer], caller: Principal) -> Select[Customer]:
     return query.where(Customer.owner_id == caller.id)
 
 
-def ensure_can_write(caller: Principal) -> None:
-    """COMPLIANCE reads everything and changes nothing."""
-    if caller.role == Role.COMPLIANCE:
-        raise Forbidden("The COMPLIANCE role is read-only")
-
-
 async def create_customer(tx: Tx, data: CustomerCreate, caller: Principal) -> Customer:
     """Create a customer owned by ``data.owner_id`` (only roles that see all may assign another owner)
     or by the caller, and emit CUSTOMER_CREATED."""
-    ensure_can_write(caller)
     owner_id = data.owner_id or caller.id
     if owner_id != caller.id and caller.role not in SEES_ALL:
         raise Forbidden("You may only create customers you own", fields={"ownerId": "must be yourself"})
@@ -108,7 +101,6 @@ async def get_customer(tx: Tx, customer_id: str, caller: Principal, *, deleted: 
 async def update_customer(tx: Tx, customer_id: str, data: CustomerUpdate, caller: Principal) -> Customer:
     """Apply the fields present in ``data``; emits CUSTOMER_UPDATED with what changed (nothing: no event).
     Only roles that see all may hand a customer to another owner."""
-    ensure_can_write(caller)
     customer = await get_customer(tx, customer_id, caller)
     changes: dict[str, object] = {}
     for field in data.model_fields_set:
@@ -137,7 +129,6 @@ async def update_customer(tx: Tx, customer_id: str, data: CustomerUpdate, caller
 
 async def delete_customer(tx: Tx, customer_id: str, caller: Principal) -> None:
     """Soft delete; emits CUSTOMER_DELETED (its open tasks, meetings and pending approvals get cancelled)."""
-    ensure_can_write(caller)
     customer = await get_customer(tx, customer_id, caller)
     customer.deleted_at = datetime.now(UTC)
     payload = CustomerDeleted(customer_id=customer.id, owner_id=customer.owner_id, deleted_by=caller.id)
@@ -146,7 +137,6 @@ async def delete_customer(tx: Tx, customer_id: str, caller: Principal) -> None:
 
 async def restore_customer(tx: Tx, customer_id: str, caller: Principal) -> Customer:
     """Undo a soft delete; emits CUSTOMER_RESTORED. NotFound if it is not deleted (or not visible)."""
-    ensure_can_write(caller)
     try:
         customer = await get_customer(tx, customer_id, caller, deleted=True)
     except NotFound:

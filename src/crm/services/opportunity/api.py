@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from crm.contracts.roles import Role
+from crm.contracts.roles import WRITERS
 from crm.platform.schemas import Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
@@ -16,7 +16,7 @@ from crm.services.opportunity.schemas import OpportunityCreate, OpportunityOut, 
 router = APIRouter(prefix="/api/opportunities", tags=["opportunities"])
 
 # Everyone but COMPLIANCE, who reviews deals and decides approvals but does not sell.
-DealEditor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER, Role.SALES, Role.USER))]
+DealEditor = Annotated[Principal, Depends(require_roles(*WRITERS))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OpportunityOut)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from crm.contracts.roles import Role
+from crm.contracts.roles import WRITERS
 from crm.platform.schemas import Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
@@ -29,7 +29,7 @@ from crm.services.sales_activity.schemas import (
     as_utc,
 )
 
-Writer = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER, Role.SALES, Role.USER))]
+Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 IdFilter = Annotated[str | None, Query(max_length=36)]
