@@ -1,0 +1,125 @@
+"""The embedded mode as a newcomer meets it: `crm dev` cold start to the first answered request, and its
+memory (RSS) after a run of N API operations.
+
+Goals (issue 8): cold start ≤ 2 s, RSS ≤ 150 MB after 10,000 operations. Prints figures, asserts nothing.
+
+Usage: .venv/bin/python -m bench.embedded [--operations 10000] [--starts 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import httpx
+
+from crm.localinfra.ports import free_port
+
+ADMIN = {"email": "admin@example.com", "password": "Admin-Password-1"}
+
+
+def start_dev(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
+    """Start `crm dev`; return it and the seconds until GET /health answered 200."""
+    env = {
+        **os.environ,
+        "CRM_ADMIN_EMAIL": ADMIN["email"],
+        "CRM_ADMIN_PASSWORD": ADMIN["password"],
+        "LOG_LEVEL": "WARNING",
+    }
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crm", "dev", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                if response.status == 200:
+                    return process, time.perf_counter() - started
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError("crm dev exited during start")
+        time.sleep(0.005)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def operations(port: int, count: int) -> float:
+    """A mix a sales rep produces: create customers, list and search them, read one. Returns ops/s."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
+        token = (await api.post("/api/auth/login", json=ADMIN)).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        ids: list[str] = []
+        started = time.perf_counter()
+        for i in range(count):
+            kind = i % 4
+            if kind == 0 or not ids:
+                body = {
+                    "name": f"Bench Co {i}",
+                    "industry": "Retail",
+                    "size": "SMALL",
+                    "email": f"b{i}@example.com",
+                }
+                response = await api.post("/api/customers", json=body, headers=headers)
+                assert response.status_code == 201, response.text
+                ids.append(response.json()["id"])
+            elif kind == 1:
+                await api.get("/api/customers", params={"limit": 20}, headers=headers)
+            elif kind == 2:
+                await api.get("/api/customers", params={"q": f"co {i - 2}"}, headers=headers)
+            else:
+                await api.get(f"/api/customers/{ids[-1]}", headers=headers)
+        return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--operations", type=int, default=10_000)
+    parser.add_argument("--starts", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
+        cold: list[float] = []
+        for attempt in range(args.starts):
+            process, seconds = start_dev(Path(tmp) / f"fresh-{attempt}", free_port())
+            cold.append(seconds)
+            process.terminate()
+            process.wait(30)
+        port = free_port()
+        process, _ = start_dev(Path(tmp) / "load", port)
+        try:
+            idle = rss_mb(process.pid)
+            rate = asyncio.run(operations(port, args.operations))
+            loaded = rss_mb(process.pid)
+        finally:
+            process.terminate()
+            process.wait(30)
+    print(
+        f"\n`crm dev` cold start to first answered request ({args.starts} fresh data dirs): "
+        f"median {statistics.median(cold):.2f} s, max {max(cold):.2f} s   (goal ≤ 2 s)"
+    )
+    print(
+        f"RSS after start {idle:.0f} MB; after {args.operations} operations {loaded:.0f} MB (goal ≤ 150 MB); "
+        f"{rate:.0f} operations/s sequential"
+    )
+
+
+if __name__ == "__main__":
+    main()
