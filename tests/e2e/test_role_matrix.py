@@ -28,6 +28,9 @@ A_DAY = "2031-01-01T09:00:00Z"
 RULES: dict[tuple[str, str], tuple[frozenset[str] | None, dict[str, Any] | None]] = {
     ("POST", "/api/auth/register"): (PUBLIC, None),
     ("POST", "/api/auth/login"): (PUBLIC, None),
+    ("POST", "/api/auth/refresh"): (PUBLIC, None),
+    ("POST", "/api/auth/token"): (PUBLIC, None),  # an integration's API key for an access token
+    ("GET", "/api/auth/.well-known/jwks.json"): (PUBLIC, None),
     ("POST", "/api/auth/logout"): (ALL, None),
     ("GET", "/api/auth/me"): (ALL, None),
     ("GET", "/api/auth/users"): (frozenset({"ADMIN"}), None),
@@ -39,6 +42,9 @@ RULES: dict[tuple[str, str], tuple[frozenset[str] | None, dict[str, Any] | None]
     ("PATCH", "/api/auth/users/{user_id}"): (frozenset({"ADMIN"}), {"name": "Renamed"}),
     ("DELETE", "/api/auth/users/{user_id}"): (frozenset({"ADMIN"}), None),
     ("GET", "/api/auth/audit"): (frozenset({"ADMIN", "COMPLIANCE"}), None),
+    ("POST", "/api/auth/api-keys"): (frozenset({"ADMIN"}), {"name": "Matrix", "role": "USER"}),
+    ("GET", "/api/auth/api-keys"): (frozenset({"ADMIN"}), None),
+    ("DELETE", "/api/auth/api-keys/{key_id}"): (frozenset({"ADMIN"}), None),
     ("POST", "/api/customers"): (WRITERS, {"name": "Matrix Co"}),
     ("GET", "/api/customers"): (ALL, None),
     ("GET", "/api/customers/{customer_id}"): (ALL, None),

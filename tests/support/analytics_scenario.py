@@ -26,7 +26,7 @@ def a_month_of_activity() -> Timeline:
 
 
 def _people(t: Timeline, now: datetime) -> None:
-    """Three sign up, the manager is promoted to ADMIN, the salesperson leaves."""
+    """Three sign up, the manager is promoted to ADMIN, the salesperson leaves; a logout; a key revoked."""
     for user_id, role in ((ALICE, "USER"), (BOB, "SALES"), ("user-carol", "MANAGER")):
         payload = u.UserCreated(
             user_id=user_id, email=f"{user_id}@x.com", name=user_id, role=role, created_at=now
@@ -37,6 +37,11 @@ def _people(t: Timeline, now: datetime) -> None:
     )
     t.add(E.USER_UPDATED, promoted, subject="user-carol")
     t.add(E.USER_DELETED, u.UserDeleted(user_id=BOB, email="b@x.com", deleted_by="user-carol"), subject=BOB)
+    # Alice logs out; an integration's key is revoked (counted only: no report is about them).
+    logout = u.TokenRevoked(token_id="jti-alice", user_id=ALICE, expires_at=now + timedelta(minutes=15))
+    t.add(E.TOKEN_REVOKED, logout, subject=ALICE)
+    key = u.ApiKeyRevoked(api_key_id="key-erp", name="ERP", revoked_by="user-carol", revoked_at=now)
+    t.add(E.API_KEY_REVOKED, key, subject="key-erp")
 
 
 def _customers(t: Timeline, now: datetime) -> None:

@@ -53,8 +53,9 @@ def bearer(token: str) -> dict[str, str]:
 def token_for(
     crm: Embedded, role: str, *, user_id: str | None = None, email: str | None = None
 ) -> tuple[str, str]:
-    """(user id, bearer token) for a caller of ``role``, minted by auth's signer without an account: services
-    trust the token's claims, so this is how service tests act as a MANAGER or an ADMIN."""
+    """(user id, bearer token) for a caller of ``role``, minted by auth's signer (EdDSA with auth's current
+    key, or HS256 when JWT_SECRET is set) without an account: services trust the token's claims, so this is
+    how service tests act as a MANAGER or an ADMIN. A USER_DELETED for ``user_id`` revokes it, as any."""
     import uuid
 
     user_id = user_id or str(uuid.uuid4())

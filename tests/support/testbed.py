@@ -32,3 +32,17 @@ def postgres() -> Iterator[PostgresCluster]:
         pytest.fail(f"the PostgreSQL test cluster did not start: {exc}", pytrace=False)
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:  # a RedisServer
+    """A real Redis server (Debian's redis-server) for the run; its failure to start fails the tests."""
+    from crm.localinfra import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except Exception as exc:
+        pytest.fail(f"the Redis test server did not start: {exc}", pytrace=False)
+    yield server
+    server.stop()

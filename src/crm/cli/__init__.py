@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from crm.cli import analytics, db, docs, kafka, run, smoke
+from crm.cli import analytics, auth, budget, db, docs, kafka, run, seed, smoke
 from crm.cli.common import new_typer
 
 app = new_typer("An event-driven CRM on Apache Kafka.")
@@ -16,10 +16,13 @@ app.command()(run.dev)
 app.command()(run.serve)
 app.command()(run.up)
 app.command()(smoke.smoke)
+app.command()(seed.seed)
 app.add_typer(db.app, name="db")
 app.add_typer(docs.app, name="docs")
+kafka.app.command()(budget.budget)
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(auth.app, name="auth")
 
 
 def main() -> None:

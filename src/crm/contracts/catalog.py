@@ -23,6 +23,8 @@ class EventType(StrEnum):
     USER_CREATED = "USER_CREATED"
     USER_UPDATED = "USER_UPDATED"
     USER_DELETED = "USER_DELETED"
+    TOKEN_REVOKED = "TOKEN_REVOKED"  # noqa: S105 - an event type, not a secret
+    API_KEY_REVOKED = "API_KEY_REVOKED"
     CUSTOMER_CREATED = "CUSTOMER_CREATED"
     CUSTOMER_UPDATED = "CUSTOMER_UPDATED"
     CUSTOMER_DELETED = "CUSTOMER_DELETED"
@@ -56,7 +58,22 @@ CATALOG: dict[EventType, EventSpec] = {
         Topic.USER, users.UserCreated, _AUTH, "A user registered or was created"
     ),
     EventType.USER_UPDATED: EventSpec(Topic.USER, users.UserUpdated, _AUTH, "A user's name or role changed"),
-    EventType.USER_DELETED: EventSpec(Topic.USER, users.UserDeleted, _AUTH, "A user was deleted"),
+    EventType.USER_DELETED: EventSpec(
+        Topic.USER, users.UserDeleted, _AUTH, "A user was deleted (every process also refuses their tokens)"
+    ),
+    EventType.TOKEN_REVOKED: EventSpec(
+        Topic.USER,
+        users.TokenRevoked,
+        _AUTH,
+        "An access token was revoked (logout, refresh-token reuse): every process's revocation list, which "
+        "tails the topic outside any consumer group, refuses it until it expires",
+    ),
+    EventType.API_KEY_REVOKED: EventSpec(
+        Topic.USER,
+        users.ApiKeyRevoked,
+        _AUTH,
+        "An integration's API key was revoked: every process refuses the tokens it obtained",
+    ),
     EventType.CUSTOMER_CREATED: EventSpec(
         Topic.CUSTOMER, customers.CustomerCreated, _CUST, "A customer was created"
     ),

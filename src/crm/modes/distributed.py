@@ -8,8 +8,8 @@ from starlette.types import ASGIApp
 
 from crm.modes.build import build_service, kafka_bus
 from crm.modes.services import SERVICES
+from crm.modes.tokens import token_issuer, token_security
 from crm.platform.logs import register_secrets
-from crm.platform.security import Tokens
 from crm.platform.settings import SERVICE_URL_VARIABLES, ConfigError, Settings
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.upstreams import HttpUpstream
@@ -23,9 +23,20 @@ def build_distributed(name: str, environ: Mapping[str, str] | None = None) -> AS
         missing = [SERVICE_URL_VARIABLES[s] for s in SERVICES if s not in settings.service_urls]
         if missing:
             raise ConfigError(f"{', '.join(missing)} must be set for the gateway (the services' base URLs)")
-        return Gateway({s: HttpUpstream(s, settings.service_urls[s]) for s in SERVICES})
-    if not settings.jwt_secret:
-        raise ConfigError("JWT_SECRET must be set (the same value on every service, at least 32 characters)")
-    tokens = Tokens(settings.jwt_secret.value, settings.jwt_ttl_minutes)
-    _runtime, app = build_service(SERVICES[name], settings, kafka_bus(settings), tokens)
+        # The edge checks tokens as every service does: JWT_SECRET, else auth's public keys; revocations from
+        # user.events when the gateway has Kafka settings.
+        security = token_security(settings, kafka_bus(settings))
+        return Gateway(
+            {s: HttpUpstream(s, settings.service_urls[s]) for s in SERVICES},
+            verifier=security.verifier,
+            on_startup=[security.start],
+            on_shutdown=[security.stop],
+        )
+    bus = kafka_bus(settings)
+    # auth signs (JWT_SECRET: HS256; else EdDSA with its own keys) and verifies with its own keys; the others
+    # verify with JWT_SECRET, else with auth's public keys from AUTH_SERVICE_URL.
+    tokens = token_issuer(settings)
+    own_keys = tokens.verification_keys() if name == "auth" else None
+    security = token_security(settings, bus, keys=own_keys)
+    _runtime, app = build_service(SERVICES[name], settings, bus, tokens, security=security)
     return app

@@ -1,6 +1,9 @@
 """``crm dev``: all five services and the gateway in one process, one SQLite file per service under the
 data directory, and a durable local bus in ``bus.sqlite3`` beside them (or Kafka, when
-``KAFKA_ENABLED=true``). Nothing to install; a crash of the process loses no event."""
+``KAFKA_ENABLED=true``). Nothing to install; a crash of the process loses no event.
+
+Access tokens are EdDSA with auth's keys (in its SQLite file), verified straight from its key store, unless
+``JWT_SECRET`` is set (HS256). One revocation list serves every service of the process."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ from pathlib import Path
 
 from crm.modes.build import build_service, kafka_bus
 from crm.modes.services import SERVICES
+from crm.modes.tokens import token_issuer, token_security
 from crm.platform.bus.local_log import LocalLogBus
 from crm.platform.logs import register_secrets
 from crm.platform.runtime import ServiceRuntime
-from crm.platform.security import Tokens, persistent_secret
+from crm.platform.security import TokenSecurity
 from crm.platform.settings import Settings
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.upstreams import AsgiUpstream
@@ -24,6 +28,7 @@ class Embedded:
     gateway: Gateway
     runtimes: dict[str, ServiceRuntime]
     bus: LocalLogBus
+    security: TokenSecurity  # how this process checks tokens: ``security.verifier`` is for the gateway too
 
 
 def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> Embedded:
@@ -35,17 +40,19 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
     for name in ("DATABASE_URL", "KAFKA_CLIENT_ID"):
         env.pop(name, None)
     env["CRM_DATA_DIR"] = str(data_dir)
-    env["JWT_SECRET"] = env.get("JWT_SECRET") or persistent_secret(data_dir / "jwt-secret")
     local_bus = LocalLogBus(data_dir / "bus.sqlite3")
     runtimes: dict[str, ServiceRuntime] = {}
     upstreams: dict[str, AsgiUpstream] = {}
-    tokens: Tokens | None = None
+    auth = Settings.from_env("auth", env)
+    tokens = token_issuer(auth)
+    security = token_security(
+        auth, kafka_bus(auth) if auth.kafka.enabled else local_bus, keys=tokens.verification_keys()
+    )
     for name, spec in SERVICES.items():
         settings = Settings.from_env(name, env)
         register_secrets(settings.secrets())
-        tokens = tokens or Tokens(settings.jwt_secret.value, settings.jwt_ttl_minutes)
         bus = kafka_bus(settings) if settings.kafka.enabled else local_bus
-        runtime, app = build_service(spec, settings, bus, tokens, manage_lifespan=False)
+        runtime, app = build_service(spec, settings, bus, tokens, manage_lifespan=False, security=security)
         runtimes[name] = runtime
         upstreams[name] = AsgiUpstream(name, app, runtime.readiness)
 
@@ -58,5 +65,5 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
             await runtime.stop()
         await local_bus.dispose()
 
-    gateway = Gateway(upstreams, on_startup=[start], on_shutdown=[stop])
-    return Embedded(gateway, runtimes, local_bus)
+    gateway = Gateway(upstreams, verifier=security.verifier, on_startup=[start], on_shutdown=[stop])
+    return Embedded(gateway, runtimes, local_bus, security)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crm.localinfra import KafkaBroker, PostgresCluster
-from crm.localinfra.ports import free_port
+from crm.localinfra.ports import free_port, free_ports
 from crm.modes.processes import ServiceProcess, start_all, stop_all
 from crm.platform.settings import SERVICE_URL_VARIABLES
 
@@ -41,12 +41,17 @@ def sasl_kafka(broker: KafkaBroker, mechanism: str, *, password: str | None = No
 
 
 def service_env(
-    name: str, postgres: PostgresCluster, database: str, kafka: Mapping[str, str]
+    name: str,
+    postgres: PostgresCluster,
+    database: str,
+    kafka: Mapping[str, str],
+    jwt_secret: str | None = JWT_SECRET,
 ) -> dict[str, str]:
+    """``jwt_secret`` None: EdDSA tokens (the services fetch auth's public keys from AUTH_SERVICE_URL)."""
     postgres.create_database(database)
     return {
         "DATABASE_URL": postgres.url(database),
-        "JWT_SECRET": JWT_SECRET,
+        "JWT_SECRET": jwt_secret or "",
         "KAFKA_CLIENT_ID": f"{name.replace('_', '-')}-service",
         "OUTBOX_POLL_INTERVAL_MS": "500",
         "LOG_LEVEL": "INFO",
@@ -89,14 +94,24 @@ def start_cluster(
     postgres: PostgresCluster,
     kafka_for: Mapping[str, Mapping[str, str]],
     services: list[str] = SERVICES,
+    *,
+    jwt_secret: str | None = JWT_SECRET,
 ) -> Cluster:
-    """Start ``services`` (each its own database ``<prefix>_<name>``) and a gateway in front of them."""
+    """Start ``services`` (each its own database ``<prefix>_<name>``) and a gateway in front of them; tokens
+    are HS256 with ``jwt_secret``, or EdDSA when it is None."""
     processes: dict[str, ServiceProcess] = {}
+    ports = dict(zip(services, free_ports(len(services)), strict=True))
     for name in services:
-        env = service_env(name, postgres, f"{prefix}_{name}", kafka_for[name])
+        env = service_env(name, postgres, f"{prefix}_{name}", kafka_for[name], jwt_secret)
+        if "auth" in ports and name != "auth":  # where auth publishes its public keys
+            env["AUTH_SERVICE_URL"] = f"http://127.0.0.1:{ports['auth']}"
         (logs / f"{prefix}-{name}.log").unlink(missing_ok=True)
-        processes[name] = ServiceProcess(name, free_port(), env, logs / f"{prefix}-{name}.log")
+        processes[name] = ServiceProcess(name, ports[name], env, logs / f"{prefix}-{name}.log")
     gateway_env = {SERVICE_URL_VARIABLES[n]: p.url for n, p in processes.items()}
+    # The gateway tails user.events (no consumer group) so the edge, too, refuses revoked tokens.
+    gateway_env.update({k: v for k, v in kafka_for.get("auth", {}).items() if k.startswith("KAFKA_")})
+    if jwt_secret:
+        gateway_env["JWT_SECRET"] = jwt_secret
     if len(services) == len(SERVICES):
         (logs / f"{prefix}-gateway.log").unlink(missing_ok=True)
         processes["gateway"] = ServiceProcess(

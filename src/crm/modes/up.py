@@ -90,7 +90,8 @@ def plan(
         }
         processes.append(ServiceProcess(name, port + offset, env, data_dir / "logs" / f"{name}.log", echo))
     upstreams = {SERVICE_URL_VARIABLES[p.name]: p.url for p in processes}
-    processes.append(ServiceProcess("gateway", port, upstreams, data_dir / "logs" / "gateway.log", echo))
+    edge = {"JWT_SECRET": jwt_secret, **upstreams}  # the gateway verifies tokens as the services do
+    processes.append(ServiceProcess("gateway", port, edge, data_dir / "logs" / "gateway.log", echo))
     return processes
 
 

@@ -5,6 +5,9 @@ commit the offset. A crash anywhere before the offset commit means redelivery, w
 no-op. Poison records (not an envelope, a payload that fails validation, a handler that keeps failing) go
 to ``<topic>.dlq`` with the reason in headers after bounded retries, and the consumer moves on. Transient
 failures (the database or broker unreachable) are retried without limit: they are not the message's fault.
+
+Each record is handled inside a consumer span that continues the record's ``traceparent``: the handler's log
+lines carry the trace and event ids, and the events it emits carry the trace on.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from sqlalchemy import Table
@@ -22,7 +27,10 @@ from crm.platform.bus import Bus, BusError, IncomingRecord, OutgoingRecord, Subs
 from crm.platform.db import Database
 from crm.platform.events import Envelope, EnvelopeError
 from crm.platform.inbox import claim
+from crm.platform.logs import event_var, service_var
+from crm.platform.metrics import ServiceMetrics
 from crm.platform.outbox import Outbox
+from crm.platform.tracing import Tracer, parse_traceparent
 from crm.platform.unit_of_work import Tx
 
 CONSUMER_CONNECTED = "✅ Kafka Consumer connected"
@@ -51,15 +59,21 @@ class EventConsumer:
         log: logging.LoggerAdapter[logging.Logger],
         max_attempts: int = 5,
         retry_delay: float = 0.2,
+        tracer: Tracer | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.group, self.service, self.db, self.bus = group, service, db, bus
         self.outbox, self.inbox, self.handlers, self.topics = outbox, inbox, handlers, list(topics)
         self.log = log
         self.max_attempts, self.retry_delay = max_attempts, retry_delay
+        self.label = str(log.extra.get("service", service)) if log.extra else service
+        self.tracer = tracer or Tracer(self.label)
+        self.metrics = metrics or ServiceMetrics(self.label)
         self.applied = 0
         self.duplicates = 0
         self.dead_lettered = 0
         self.connected = asyncio.Event()
+        self._subscription: Subscription | None = None
 
     async def run(self) -> None:
         """Consume until cancelled; reconnects with backoff after any failure of the bus."""
@@ -71,9 +85,13 @@ class EventConsumer:
                 if self.bus.name == "kafka":
                     self.log.info(CONSUMER_CONNECTED)
                 self.connected.set()
+                self._subscription = subscription
                 failures = 0
+                metered = self.bus.name == "kafka"
                 while True:
                     records = await subscription.fetch(max_records=200, timeout=1.0)
+                    if metered and records:  # every record of the topics is read, handled here or not
+                        self.metrics.kafka_messages("consumed", len(records), self.log)
                     for record in records:
                         await self.process(record)
                     await subscription.commit(records)
@@ -88,8 +106,14 @@ class EventConsumer:
                 self.log.warning("🔁 Consumer %s reconnecting in %.1fs", self.group, delay)
                 await asyncio.sleep(delay)
             finally:
+                self._subscription = None
                 if subscription is not None:
                     await subscription.close()
+
+    async def lags(self) -> dict[tuple[str, int], int]:
+        """Records not yet consumed per (topic, partition), when the bus can tell (Kafka); else empty."""
+        lag = getattr(self._subscription, "lag", None)
+        return await lag() if lag is not None else {}
 
     async def process(self, record: IncomingRecord) -> None:
         """Apply one record; returns when it is applied, skipped as a duplicate or dead-lettered."""
@@ -101,17 +125,51 @@ class EventConsumer:
         handlers = self.handlers.get(envelope.type)
         if not handlers:
             return  # another service's business
-        self.log.info("📥 Event received: %s from topic %s", envelope.type, record.topic)
+        service_token = service_var.set(self.label)
+        event_token = event_var.set((envelope.id, envelope.type))
+        try:
+            with self.tracer.span(
+                f"{record.topic} process",
+                kind="consumer",
+                parent=parse_traceparent(envelope.traceparent),
+                attributes={
+                    "messaging.system": self.bus.name,
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": record.topic,
+                    "messaging.destination.partition.id": str(record.partition),
+                    "messaging.kafka.offset": record.offset,
+                    "messaging.consumer.group.name": self.group,
+                    "messaging.message.id": envelope.id,
+                    "crm.event_type": envelope.type,
+                },
+            ):
+                self.log.info("📥 Event received: %s from topic %s", envelope.type, record.topic)
+                await self._handle(record, envelope, handlers)
+        finally:
+            event_var.reset(event_token)
+            service_var.reset(service_token)
+
+    async def _handle(self, record: IncomingRecord, envelope: Envelope, handlers: Sequence[Handler]) -> None:
+        started = time.perf_counter()
         attempt = 0
         while True:
             attempt += 1
             try:
-                await self._apply(envelope, handlers)
+                if await self._apply(envelope, handlers):
+                    self.metrics.consumed(
+                        record.topic,
+                        envelope.type,
+                        time.perf_counter() - started,
+                        (datetime.now(UTC) - envelope.time).total_seconds(),
+                    )
+                else:
+                    self.metrics.duplicate(record.topic, envelope.type)
                 return
             except (PoisonMessage, ValidationError) as exc:
                 await self.dead_letter(record, "invalid-payload", f"{type(exc).__name__}: {exc}")
                 return
             except (OperationalError, DBAPIError, OSError) as exc:
+                self.metrics.failed(record.topic, envelope.type)
                 if _is_transient(exc):
                     self.log.warning("🔁 %s on %s, retrying: %s", type(exc).__name__, envelope.type, exc)
                     await asyncio.sleep(min(5.0, self.retry_delay * 2 ** min(attempt, 5)))
@@ -120,6 +178,7 @@ class EventConsumer:
                     await self.dead_letter(record, "handler-failed", f"{type(exc).__name__}: {exc}")
                     return
             except Exception as exc:
+                self.metrics.failed(record.topic, envelope.type)
                 if attempt >= self.max_attempts:
                     self.log.exception("❌ Handler failed %d times on %s", attempt, envelope.type)
                     await self.dead_letter(record, "handler-failed", f"{type(exc).__name__}: {exc}")
@@ -127,16 +186,18 @@ class EventConsumer:
                 self.log.warning("🔁 Handler failed on %s (attempt %d): %s", envelope.type, attempt, exc)
             await asyncio.sleep(self.retry_delay * attempt)
 
-    async def _apply(self, envelope: Envelope, handlers: Sequence[Handler]) -> None:
+    async def _apply(self, envelope: Envelope, handlers: Sequence[Handler]) -> bool:
+        """True if applied now, False if the inbox says it was applied before."""
         async with self.db.transaction() as session:
             if not await claim(session, self.inbox, self.group, envelope.id, envelope.type):
                 self.duplicates += 1
                 self.log.debug("Duplicate %s %s skipped", envelope.type, envelope.id)
-                return
+                return False
             tx = Tx(session, self.outbox, self.service)
             for handler in handlers:
                 await handler(tx, envelope)
         self.applied += 1
+        return True
 
     async def dead_letter(self, record: IncomingRecord, reason: str, error: str) -> None:
         """Send ``record`` unchanged to ``<topic>.dlq`` with why in headers. Raises if the DLQ is down,
@@ -153,6 +214,10 @@ class EventConsumer:
             [OutgoingRecord(f"{record.topic}.dlq", record.key, record.value or b"", headers)]
         )
         self.dead_lettered += 1
+        event_type = next((v.decode("utf-8", "replace") for k, v in record.headers if k == "ce_type"), "")
+        self.metrics.dead_lettered(record.topic, event_type or "unknown", reason)
+        if self.bus.name == "kafka":
+            self.metrics.kafka_messages("produced", 1, self.log)
         self.log.error(
             "☠️ Dead-lettered record %s:%d@%d to %s.dlq (%s): %s",
             record.topic,

@@ -3,6 +3,9 @@
 A write never waits for Kafka and never loses its event: with the broker down, misconfigured or disabled, the
 row stays in ``outbox`` until a publish is acknowledged (acks=all, idempotent producer), then it is deleted.
 The relay is woken right after each commit that added rows, and polls as a safety net.
+
+Each row keeps the ``traceparent`` of the span that wrote it (the HTTP request, or the handler of the event
+that caused it), so the published record carries the trace on into its consumers.
 """
 
 from __future__ import annotations
@@ -33,6 +36,17 @@ from crm.platform.aio import wait_until
 from crm.platform.bus import Bus, BusError, OutgoingRecord
 from crm.platform.db import Database, after_commit
 from crm.platform.events import Envelope
+from crm.platform.logs import event_context
+from crm.platform.metrics import ServiceMetrics
+from crm.platform.tracing import (
+    Span,
+    TraceContext,
+    Tracer,
+    current_traceparent,
+    new_span_id,
+    new_trace_id,
+    parse_traceparent,
+)
 from crm.platform.types import UtcDateTime, utcnow
 
 SKIPPING = "⏭️ Skipping event publish (Kafka disabled)"
@@ -68,6 +82,9 @@ class Outbox:
         """Stage ``events`` in ``session``'s transaction; they exist if and only if it commits."""
         if not events:
             return
+        # Outside any span (a start hook, a periodic job) the transaction's events start a trace of their
+        # own, so every consumer of them still shares one.
+        traceparent = current_traceparent() or TraceContext(new_trace_id(), new_span_id()).traceparent
         await session.execute(
             insert(self.table),
             [
@@ -77,7 +94,10 @@ class Outbox:
                     "topic": e.topic,
                     "key": e.subject,
                     "value": e.to_json().decode(),
-                    "headers": orjson.dumps([[k, v.decode()] for k, v in e.headers()]).decode(),
+                    "headers": orjson.dumps(
+                        [[k, v.decode()] for k, v in e.headers()]
+                        + ([["traceparent", traceparent]] if traceparent and not e.traceparent else [])
+                    ).decode(),
                 }
                 for e in events
             ],
@@ -103,10 +123,15 @@ class OutboxRelay:
         *,
         poll_interval: float = 1.0,
         batch_size: int = 500,
+        tracer: Tracer | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.db, self.outbox, self.bus, self.log = db, outbox, bus, log
         self.poll_interval = poll_interval
         self.batch_size = batch_size
+        service = str(log.extra.get("service", "-")) if log.extra else "-"
+        self.tracer = tracer or Tracer(service)
+        self.metrics = metrics or ServiceMetrics(service)
         self.connected = False
         self.published = 0
 
@@ -146,12 +171,50 @@ class OutboxRelay:
             rows = (await session.execute(query)).all()
             if not rows:
                 return 0
-            await self.bus.publish(_records(rows))
+            records = _records(rows)
+            spans = self._publish_spans(rows, records) if self.tracer.exporting else []
+            try:
+                await self.bus.publish(records)
+            except BaseException as exc:
+                for span in spans:
+                    span.end(exc)
+                raise
+            for span in spans:
+                span.end()
             await session.execute(delete(t).where(t.c.seq.in_([r.seq for r in rows])))
-        for row in rows:
-            self.log.info("📤 Event published: %s to topic %s", row.event_type, row.topic)
+        for row, record in zip(rows, records, strict=True):
+            trace = parse_traceparent(_header(record, "traceparent"))
+            with event_context(trace, row.event_id, row.event_type):
+                self.log.info("📤 Event published: %s to topic %s", row.event_type, row.topic)
+            self.metrics.published(row.topic, row.event_type)
+        if self.bus.name == "kafka":
+            self.metrics.kafka_messages("produced", len(rows), self.log)
         self.published += len(rows)
         return len(rows)
+
+    def _publish_spans(self, rows: Sequence[Any], records: list[OutgoingRecord]) -> list[Span]:
+        """OpenTelemetry producer spans, one per record, from the row's commit (the outbox wait shows) to the
+        acknowledgement; each record then carries its publish span as ``traceparent``."""
+        assert self.bus is not None
+        spans = []
+        for row, record in zip(rows, records, strict=True):
+            span = self.tracer.begin(
+                f"{row.topic} publish",
+                kind="producer",
+                parent=parse_traceparent(_header(record, "traceparent")),
+                attributes={
+                    "messaging.system": self.bus.name,
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": row.topic,
+                    "messaging.message.id": row.event_id,
+                    "crm.event_type": row.event_type,
+                },
+                start_time_ns=int(row.created_at.timestamp() * 1e9) if row.created_at else None,
+            )
+            kept = [h for h in record.headers if h[0] != "traceparent"]
+            record.headers[:] = [*kept, ("traceparent", span.context.traceparent.encode())]
+            spans.append(span)
+        return spans
 
     async def _report_disabled(self) -> None:
         count, _ = await self.outbox.backlog(self.db)
@@ -167,6 +230,10 @@ class OutboxRelay:
         self.log.error(message)
         self.log.warning("🔁 Outbox relay retrying in %.1fs; the events wait in the outbox", delay)
         await asyncio.sleep(delay)  # not cut short by new commits: under load they come every millisecond
+
+
+def _header(record: OutgoingRecord, name: str) -> bytes | None:
+    return next((v for k, v in record.headers if k == name), None)
 
 
 def _records(rows: Sequence[Any]) -> list[OutgoingRecord]:

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import Table
 
+from crm.platform import metrics
 from crm.platform.aio import cancel_and_wait
 from crm.platform.bus import Bus, BusError
 from crm.platform.bus.topics import TopicSpec
@@ -22,8 +23,9 @@ from crm.platform.consumer import EventConsumer, Handler
 from crm.platform.db import Database
 from crm.platform.logs import service_logger
 from crm.platform.outbox import Outbox, OutboxRelay
-from crm.platform.security import Tokens
+from crm.platform.security import TokenIssuer, TokenSecurity, TokenVerifier
 from crm.platform.settings import EnvReader, Settings
+from crm.platform.tracing import tracer_from_env
 from crm.platform.unit_of_work import UnitOfWork
 
 StartHook = Callable[["ServiceRuntime"], Awaitable[None]]
@@ -56,19 +58,38 @@ class ServiceRuntime:
         spec: ServiceSpec,
         settings: Settings,
         bus: Bus | None,
-        tokens: Tokens,
+        tokens: TokenIssuer,
         *,
         consumed_topics: Sequence[str] = (),
+        security: TokenSecurity | None = None,
     ) -> None:
         self.spec, self.settings, self.bus, self.tokens = spec, settings, bus, tokens
+        # How this process checks access tokens (shared by every runtime of an embedded process).
+        self.security = security if security is not None else TokenSecurity.static(tokens)
+        self.verifier: TokenVerifier = self.security.verifier
         # The service's own typed settings (ConfigError at construction, so a bad value stops the start).
         self.config: Any = settings.service_config(spec.config) if spec.config is not None else None
-        self.log = service_logger(f"crm.{spec.name}", f"{spec.name.replace('_', '-')}-service")
+        self.label = f"{spec.name.replace('_', '-')}-service"  # in logs, metrics and traces
+        self.log = service_logger(f"crm.{spec.name}", self.label)
+        # Observability: a tracer (OpenTelemetry export only when OTEL_* ask for it), the service's metrics,
+        # and the Kafka message quota its budget warning compares against.
+        self.tracer = tracer_from_env(self.label, settings.env)
+        self.metrics = metrics.ServiceMetrics(self.label)
+        metrics.BUDGET.configure(
+            settings.env.number("KAFKA_DAILY_QUOTA", 1_000, minimum=1),
+            settings.env.number("KAFKA_MONTHLY_QUOTA", 10_000, minimum=1),
+        )
         self.db = Database(settings.database_url)
         self.outbox = Outbox(spec.outbox_table)
         self.uow = UnitOfWork(self.db, self.outbox, spec.name)
         self.relay = OutboxRelay(
-            self.db, self.outbox, bus, self.log, poll_interval=settings.outbox_poll_interval_ms / 1000
+            self.db,
+            self.outbox,
+            bus,
+            self.log,
+            poll_interval=settings.outbox_poll_interval_ms / 1000,
+            tracer=self.tracer,
+            metrics=self.metrics,
         )
         self.consumer: EventConsumer | None = None
         if bus is not None and spec.handlers and consumed_topics:
@@ -82,6 +103,8 @@ class ServiceRuntime:
                 handlers=spec.handlers,
                 topics=consumed_topics,
                 log=self.log,
+                tracer=self.tracer,
+                metrics=self.metrics,
             )
         self.topics_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -92,6 +115,7 @@ class ServiceRuntime:
         await self.db.migrate(self.spec.migrations, lock_name=f"crm-migrate-{self.spec.name}")
         for hook in self.spec.on_start:
             await hook(self)
+        await self.security.start()
         if self.bus is None:
             self.log.warning("⏭️ Kafka disabled: events are kept in the outbox and not consumed")
         self._spawn(self.relay.run(), "relay")
@@ -99,16 +123,29 @@ class ServiceRuntime:
             self._spawn(self._consume(), "consumer")
         for job in self.spec.jobs:
             self._spawn(job(self), job.__name__)
+        metrics.register_probe(self.label, self.refresh_metrics)
 
     async def stop(self) -> None:
+        metrics.unregister_probe(self.label)
         await cancel_and_wait(self._tasks)
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        await self.security.stop()
         if self.bus is not None:
             await self.bus.close()
         await self.db.dispose()
+        self.metrics.forget_gauges()
+        self.tracer.shutdown()
+
+    async def refresh_metrics(self) -> None:
+        """The gauges read at scrape time: outbox backlog and oldest age, consumer lag, budget."""
+        self.metrics.budget()
+        if self.consumer is not None:
+            self.metrics.lags(self.consumer.group, await self.consumer.lags())
+        backlog, oldest = await self.outbox.backlog(self.db)
+        self.metrics.outbox(backlog, oldest)
 
     async def readiness(self) -> dict[str, Any]:
         """What /ready reports. Only the database decides readiness: with the bus down, writes still
@@ -126,6 +163,7 @@ class ServiceRuntime:
             checks["producer"] = "connected" if self.relay.connected else "not connected"
             if self.consumer is not None:
                 checks["consumer"] = "connected" if self.consumer.connected.is_set() else "not connected"
+        checks["tokens"] = self.security.status()
         with contextlib.suppress(Exception):
             backlog, oldest = await self.outbox.backlog(self.db)
             checks["outbox"] = {"pending": backlog, "oldest": oldest.isoformat() if oldest else None}

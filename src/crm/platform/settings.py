@@ -64,7 +64,7 @@ class Settings:
     database_url: str
     data_dir: Path
     jwt_secret: Secret
-    jwt_ttl_minutes: int = 60
+    jwt_ttl_minutes: int = 15
     log_level: str = "INFO"
     log_format: str = "text"
     outbox_poll_interval_ms: int = 1000
@@ -89,7 +89,7 @@ class Settings:
             database_url=_database_url(env, default_db),
             data_dir=data_dir,
             jwt_secret=_jwt_secret(env),
-            jwt_ttl_minutes=env.number("JWT_TTL_MINUTES", 60, minimum=1),
+            jwt_ttl_minutes=env.number("JWT_TTL_MINUTES", 15, minimum=1),
             log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
             outbox_poll_interval_ms=env.number("OUTBOX_POLL_INTERVAL_MS", 1000, minimum=10),

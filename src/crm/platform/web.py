@@ -1,22 +1,24 @@
-"""The app factory every service uses: lifespan, /health and /ready, request ids, and errors as JSON."""
+"""The app factory every service uses: lifespan, /health, /ready and /metrics, request ids and trace context,
+and errors as JSON."""
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crm.platform import logs, metrics
 from crm.platform.errors import AppError
-from crm.platform.logs import request_id_var
+from crm.platform.logs import request_id_var, service_var
 from crm.platform.runtime import ServiceRuntime
+from crm.platform.tracing import Tracer, current_trace, new_trace_id, parse_traceparent
 from crm.platform.unit_of_work import UnitOfWork
 
 access_log = logging.getLogger("crm.access")
@@ -48,7 +50,12 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifespan: bool = True)
     for router in runtime.spec.routers:
         app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        ObservabilityMiddleware,
+        service=runtime.label,
+        tracer=runtime.tracer,
+        http_metrics=runtime.metrics.http,
+    )
 
     @app.get("/health", tags=["health"], include_in_schema=False)
     async def health() -> dict[str, str]:
@@ -62,6 +69,12 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifespan: bool = True)
             {"status": "ready" if ok else "not ready", "service": runtime.spec.name, "checks": checks},
             status_code=200 if ok else 503,
         )
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        """Prometheus text format; in embedded mode, every service of the process (label ``service``)."""
+        body, content_type = await metrics.render(request.headers.get("accept"))
+        return Response(body, media_type=content_type)
 
     return app
 
@@ -119,39 +132,119 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("internal_error", "Internal server error"), status_code=500)
 
 
-class RequestIdMiddleware:
-    """Pure ASGI (cheap): takes ``X-Request-ID`` or makes one, echoes it, logs one access line."""
+_OWN_HEADERS = (b"x-request-id", b"traceresponse")  # an outer layer (the gateway) answers with its own
+_PROBES = frozenset({"/health", "/ready", "/metrics"})  # polled every few seconds: access lines at DEBUG only
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template (``/api/customers/{customer_id}``), never the raw path: one series per
+    route, whatever the ids. ``unmatched`` for a path no route serves."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class ObservabilityMiddleware:
+    """Pure ASGI, for every service and the gateway; per request it:
+
+    - takes ``X-Request-ID`` or makes one, and echoes it;
+    - continues the caller's W3C ``traceparent`` (or starts a trace) in a server span, so the log lines and
+      the events of this request carry its trace id; echoes it as ``traceresponse``;
+    - counts the request and its latency by route template and status (``crm_http_*``);
+    - writes one access line (INFO with ``LOG_FORMAT=json``, DEBUG otherwise).
+
+    ``propagate=True`` (the gateway) also hands the request id and its span's ``traceparent`` on to the
+    app it wraps, so the upstream service continues the same trace."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        tracer: Tracer | None = None,
+        http_metrics: metrics.HttpMetrics | None = None,
+        route_of: Callable[[Scope], str] = route_template,
+        propagate: bool = False,
+    ) -> None:
+        self.app, self.service = app, service
+        self.tracer = tracer or Tracer(service)
+        self.metrics = http_metrics or metrics.HttpMetrics(service)
+        self.route_of, self.propagate = route_of, propagate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
+        incoming, traceparent = b"", None
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                incoming = value
+            elif key == b"traceparent":
+                traceparent = value
+        request_id = incoming.decode("latin-1") if 0 < len(incoming) <= 128 else new_trace_id()
+        method = scope["method"]
+        # The span is begun and made current by hand (not a `with`): this runs on every request.
+        span = self.tracer.begin(method, kind="server", parent=parse_traceparent(traceparent))
+        trace_token = current_trace.set(span.context)
+        request_token = request_id_var.set(request_id)
+        service_token = service_var.set(self.service)
+        trace_header = span.context.traceparent.encode()
+        if self.propagate:
+            scope = dict(scope)
+            kept = [h for h in scope["headers"] if h[0] not in (b"x-request-id", b"traceparent")]
+            scope["headers"] = [*kept, (b"x-request-id", request_id.encode()), (b"traceparent", trace_header)]
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_context(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
-                message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
+                headers = [h for h in message.get("headers", ()) if h[0].lower() not in _OWN_HEADERS]
+                headers += ((b"x-request-id", request_id.encode()), (b"traceresponse", trace_header))
+                message["headers"] = headers
             await send(message)
 
+        error: BaseException | None = None
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_context)
+        except BaseException as exc:
+            error = exc
+            raise
         finally:
-            if access_log.isEnabledFor(logging.DEBUG):
-                access_log.debug(
-                    "%s %s %d %.1fms",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
-            request_id_var.reset(token)
+            elapsed = time.perf_counter() - started
+            route = self.route_of(scope)
+            self.metrics.observe(method, route, status, elapsed)
+            if self.tracer.exporting:
+                span.rename(f"{method} {route}")
+                span.set_attribute("http.request.method", method)
+                span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+                span.set_attribute("crm.request_id", request_id)
+                span.end(error if isinstance(error, Exception) else None)
+            level = logging.DEBUG if route in _PROBES else logs.access_level
+            if access_log.isEnabledFor(level):
+                self._access_line(level, method, scope["path"], route, status, elapsed)
+            service_var.reset(service_token)
+            request_id_var.reset(request_token)
+            current_trace.reset(trace_token)
+
+    @staticmethod
+    def _access_line(level: int, method: str, path: str, route: str, status: int, elapsed: float) -> None:
+        access_log.log(
+            level,
+            "%s %s %d %.1fms",
+            method,
+            path,
+            status,
+            elapsed * 1000,
+            extra={
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                }
+            },
+        )

@@ -3,13 +3,15 @@
 Two adapters share these semantics (topics, one consumer group per service, at-least-once delivery, offsets
 committed by the consumer after its effects are durable): ``kafka.KafkaBus`` and, for the embedded mode and
 the tests, ``local_log.LocalLogBus`` (one partition per topic in a SQLite file, so a crash loses nothing).
+Both can be *tailed* (:class:`Tailing`): read with no consumer group, so every instance sees every record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,11 @@ class Bus(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Tailing(Protocol):
+    async def tail(self, topics: Sequence[str], since: datetime) -> Subscription:
+        """A reader of its own, in no consumer group and committing nothing, from the first record of each
+        topic appended at or after ``since``: every process that tails a topic sees every record of it."""
+        ...

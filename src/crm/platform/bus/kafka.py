@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -157,6 +158,47 @@ class KafkaBus:
             raise BusError(await explain(self.kafka, exc)) from exc
         return KafkaSubscription(consumer)
 
+    async def tail(self, topics: Sequence[str], since: datetime) -> KafkaSubscription:
+        """Every partition of ``topics`` from the first record timestamped at or after ``since`` (the end for
+        a partition with none), in no consumer group: each process tailing sees every record. Raises BusError
+        while a topic does not exist yet (the caller retries)."""
+        consumer = AIOKafkaConsumer(
+            **client_options(self.kafka),
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES * 2,
+        )
+        timeout = self.kafka.request_timeout_ms / 1000
+        try:
+            await consumer.start()
+            partitions: list[TopicPartition] = []
+            for topic in topics:
+                ids = consumer.partitions_for_topic(topic)
+                if ids is None:  # as `crm kafka tail` does: no metadata for the topic yet
+                    await asyncio.wait_for(consumer._client.force_metadata_update(), timeout)
+                    ids = consumer.partitions_for_topic(topic)
+                if not ids:
+                    raise BusError(f"❌ Topic {topic} does not exist yet")
+                partitions += [TopicPartition(topic, p) for p in sorted(ids)]
+            consumer.assign(partitions)
+            found = await asyncio.wait_for(
+                consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions}), timeout
+            )
+            for tp in partitions:
+                position = found.get(tp)
+                if position is None:
+                    await consumer.seek_to_end(tp)
+                else:
+                    consumer.seek(tp, position.offset)
+        except BusError:
+            await _quietly(consumer.stop())
+            raise
+        except Exception as exc:
+            await _quietly(consumer.stop())
+            raise BusError(await explain(self.kafka, exc)) from exc
+        return KafkaSubscription(consumer, tailing=True)
+
     async def close(self) -> None:
         async with self._lock:
             if self._producer is not None:
@@ -165,8 +207,8 @@ class KafkaBus:
 
 
 class KafkaSubscription:
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self.consumer = consumer
+    def __init__(self, consumer: AIOKafkaConsumer, *, tailing: bool = False) -> None:
+        self.consumer, self.tailing = consumer, tailing
 
     async def fetch(self, max_records: int, timeout: float) -> list[IncomingRecord]:
         batches = await self.consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
@@ -177,12 +219,24 @@ class KafkaSubscription:
         ]
 
     async def commit(self, records: Sequence[IncomingRecord]) -> None:
+        if self.tailing:  # no group to commit for
+            return
         offsets: dict[TopicPartition, int] = {}
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
             offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
         if offsets:
             await self.consumer.commit(offsets)
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Per assigned (topic, partition): the high watermark of the last fetch minus this consumer's
+        position (no broker round trip; partitions not fetched yet are left out)."""
+        lags: dict[tuple[str, int], int] = {}
+        for tp in self.consumer.assignment():
+            end = self.consumer.highwater(tp)
+            if end is not None:
+                lags[(tp.topic, tp.partition)] = max(0, end - await self.consumer.position(tp))
+        return lags
 
     async def close(self) -> None:
         await _quietly(self.consumer.stop())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -122,6 +123,27 @@ class LocalLogBus:
             committed = {topic: int(offset) for topic, offset in rows}
         return LocalLogSubscription(self, group, {t: committed.get(t, 0) for t in topics})
 
+    async def tail(self, topics: Sequence[str], since: datetime) -> LocalLogTail:
+        """Every record appended at or after ``since``, then each new one; no group, nothing committed."""
+        await self.connect()
+        positions: dict[str, int] = {}
+        async with self.db.sessions() as session:
+            for topic in topics:
+                first = await session.scalar(
+                    select(func.min(records.c.offset)).where(
+                        records.c.topic == topic, records.c.appended_at >= int(since.timestamp())
+                    )
+                )
+                if first is None:  # nothing that recent: from the head on
+                    first = await session.scalar(select(heads.c.next_offset).where(heads.c.topic == topic))
+                if first is None:
+                    last = await session.scalar(
+                        select(func.max(records.c.offset)).where(records.c.topic == topic)
+                    )
+                    first = 0 if last is None else int(last) + 1
+                positions[topic] = int(first)
+        return LocalLogTail(self, "", positions)
+
     async def records(self, topic: str) -> list[IncomingRecord]:
         """Every retained record of ``topic`` (tests, DLQ inspection)."""
         await self.connect()
@@ -188,6 +210,13 @@ class LocalLogSubscription:
                 )
 
     async def close(self) -> None:
+        return None
+
+
+class LocalLogTail(LocalLogSubscription):
+    """A tail reader: its position lives in this process only."""
+
+    async def commit(self, batch: Sequence[IncomingRecord]) -> None:
         return None
 
 

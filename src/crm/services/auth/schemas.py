@@ -50,10 +50,57 @@ class UserOut(ApiModel):
 
 
 class AuthResponse(ApiModel):
+    """A session: ``token`` is the short-lived access token (``expiresIn`` seconds); ``refreshToken`` gets
+    the next pair from ``POST /api/auth/refresh`` (once: a used one revokes the session)."""
+
     token: str
     token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
     user: UserOut
+
+
+class RefreshRequest(ApiModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class TokenRequest(ApiModel):
+    """An integration's API key (or send it in the ``X-API-Key`` header instead)."""
+
+    api_key: str = Field(min_length=1, max_length=200)
+
+
+class TokenResponse(ApiModel):
+    token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int
+
+
+class Jwks(ApiModel):
+    """auth's public signing keys (RFC 7517); empty when tokens are HS256 with JWT_SECRET."""
+
+    keys: list[dict[str, Any]]
+
+
+class ApiKeyCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class ApiKeyOut(ApiModel):
+    id: str
+    name: str
+    role: Role
+    prefix: str
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str  # shown this once; only its hash is kept
 
 
 class AuditOut(ApiModel):

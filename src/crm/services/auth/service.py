@@ -16,7 +16,7 @@ from crm.contracts.roles import SELF_REGISTRATION_ROLES, Role
 from crm.platform.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from crm.platform.security import Principal, hash_password, verify_password
 from crm.platform.unit_of_work import Tx
-from crm.services.auth import audit
+from crm.services.auth import audit, sessions
 from crm.services.auth.audit import Action
 from crm.services.auth.models import RevokedToken, User
 from crm.services.auth.schemas import UserCreate, UserUpdate
@@ -221,6 +221,8 @@ async def delete_user(tx: Tx, user_id: str, actor: Principal, ip: str | None = N
         email=email,
         reassignTo=heir,
     )
+    await sessions.end_sessions_of(tx, user.id)
+    # USER_DELETED also makes every process refuse the tokens the user still holds.
     payload = UserDeleted(user_id=user.id, email=email, deleted_by=actor.id, reassign_to=heir)
     await tx.emit(make_event(EventType.USER_DELETED, payload, subject=user.id, source=SOURCE))
 
@@ -243,19 +245,6 @@ async def _admins(tx: Tx) -> int:
         select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.deleted_at.is_(None))
     )
     return int(count or 0)
-
-
-async def revoke(tx: Tx, caller: Principal, ip: str | None = None) -> None:
-    """Logout: the caller's token is refused from now on (idempotent)."""
-    if caller.token_id and await tx.session.get(RevokedToken, caller.token_id) is None:
-        tx.session.add(
-            RevokedToken(
-                token_id=caller.token_id, user_id=caller.id, expires_at=caller.expires_at or datetime.now(UTC)
-            )
-        )
-    await audit.record(
-        tx, Action.LOGOUT, actor_id=caller.id, actor_email=caller.email, target_id=caller.id, ip=ip
-    )
 
 
 async def ensure_live_session(tx: Tx, caller: Principal) -> User:

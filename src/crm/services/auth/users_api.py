@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from crm.contracts.roles import Role
+from crm.platform.revocations import Revocation
 from crm.platform.schemas import Page
 from crm.platform.security import Principal, require_roles
 from crm.platform.web import UoW, client_ip
 from crm.services.auth import audit, service
+from crm.services.auth.api import revoke_here
 from crm.services.auth.schemas import AuditOut, UserCreate, UserOut, UserUpdate
 
 router = APIRouter(prefix="/api/auth", tags=["users"])
@@ -62,9 +65,11 @@ async def update_user(user_id: str, body: UserUpdate, admin: Admin, request: Req
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_user(user_id: str, admin: Admin, request: Request, uow: UoW) -> Response:
-    """Delete an account. Publishes USER_DELETED: their customers are reassigned, open work cancelled."""
+    """Delete an account. Publishes USER_DELETED: their customers are reassigned, open work cancelled, and
+    the tokens they hold refused everywhere."""
     async with uow() as tx:
         await service.delete_user(tx, user_id, admin, client_ip(request))
+    revoke_here(request, [Revocation.of_subject(user_id, datetime.now(UTC))])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

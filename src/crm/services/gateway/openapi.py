@@ -4,6 +4,7 @@ service name, and that service's ``$ref`` s rewritten."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,9 +19,16 @@ async def fetch_json(app: ASGIApp, path: str) -> Any:
     """GET ``path`` from an ASGI callable and decode its JSON body."""
     chunks: list[bytes] = []
     status = 0
+    asked = False
+    done = asyncio.Event()
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()  # like a server: nothing more until the exchange is over
+        return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
         nonlocal status
@@ -43,7 +51,10 @@ async def fetch_json(app: ASGIApp, path: str) -> Any:
         "client": ("127.0.0.1", 0),
         "server": ("gateway", 80),
     }
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()
     if status != 200:
         raise RuntimeError(f"GET {path} answered {status}")
     return orjson.loads(b"".join(chunks))
@@ -114,10 +125,12 @@ class MergedOpenApi:
         return body
 
 
-SWAGGER_HTML = """<!doctype html>
+SWAGGER_SCRIPT = 'SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});'
+# The one inline script is allowed by its hash in the page's Content-Security-Policy (see edge.DOCS_CSP).
+SWAGGER_HTML = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>CRM API</title>
 <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
 <body><div id="ui"></div>
 <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
+<script>{SWAGGER_SCRIPT}</script>
 </body></html>"""

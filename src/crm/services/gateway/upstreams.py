@@ -1,105 +1,300 @@
 """How the gateway reaches a service: in-process (embedded mode) or over HTTP (distributed mode).
 
-Both are ASGI callables, so the gateway's routing does not know which one it holds. The HTTP upstream streams
-bodies both ways over a pooled aiohttp session (httpx measured at 0.06x of direct throughput here).
+Both take the gateway's prepared request (headers to send, body already read and size-checked, headers to add
+to the response) through ``forward``; both are also plain ASGI callables, which the merged OpenAPI document
+uses. The HTTP upstream speaks HTTP/1.1 itself (``http1``): pooled keep-alive connections, bodies streamed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import ssl
 import time
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-HOP_BY_HOP = frozenset(
+from crm.services.gateway import http1
+from crm.services.gateway.config import MAX_BODY_BYTES
+from crm.services.gateway.direct import send_whole
+
+log = logging.getLogger("crm.gateway")
+
+Headers = list[tuple[bytes, bytes]]
+
+# Never forwarded from a client to a service: hop-by-hop headers (RFC 9110 §7.6.1), the framing (we send the
+# body with our own Content-Length), and what the gateway sets itself.
+REQUEST_HOP_BY_HOP = frozenset(
     {
         b"connection",
         b"keep-alive",
         b"proxy-authenticate",
         b"proxy-authorization",
+        b"proxy-connection",
         b"te",
         b"trailer",
         b"transfer-encoding",
         b"upgrade",
+        b"expect",
         b"host",
         b"content-length",
     }
 )
+# Never passed from a service's response to the client: hop-by-hop and framing (uvicorn frames the answer),
+# uvicorn's own date/server (it adds them again), and the headers the gateway sets on every answer.
+RESPONSE_DROP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"content-length",
+        b"date",
+        b"server",
+        b"x-request-id",
+        b"x-content-type-options",
+        b"x-frame-options",
+        b"referrer-policy",
+        b"content-security-policy",
+        b"strict-transport-security",
+        b"access-control-allow-origin",
+        b"access-control-allow-credentials",
+        b"access-control-expose-headers",
+    }
+)
+# What the ASGI path drops from a service's answer (framing stays: it is the same server writing it).
+ASGI_RESPONSE_DROP = RESPONSE_DROP - {b"content-length", b"transfer-encoding"}
 
 
 class HttpUpstream:
-    """Forwards ASGI requests to ``base_url``; answers 502/504 JSON when the service is unreachable."""
+    """Forwards requests to ``base_url`` over pooled HTTP/1.1 connections; 502/504 JSON when it cannot."""
 
-    def __init__(self, name: str, base_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, name: str, base_url: str, *, timeout: float = 30.0, connect_timeout: float = 5.0
+    ) -> None:
         self.name, self.base_url = name, base_url.rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout, connect=5)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30, ttl_dns_cache=300)
-        self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self.timeout, auto_decompress=False, skip_auto_headers=["User-Agent"]
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{name}: upstream URL must be http(s)://host[:port], got {base_url!r}")
+        secure = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if secure else 80)
+        self.prefix = parts.path.rstrip("/").encode()
+        default_port = (secure and self.port == 443) or (not secure and self.port == 80)
+        self.host_header = (parts.netloc.rsplit("@", 1)[-1] if not default_port else self.host).encode()
+        self.timeout = timeout
+        self._last_warning = -1e9
+        self.pool = http1.Pool(
+            self.host,
+            self.port,
+            ssl=ssl.create_default_context() if secure else None,
+            connect_timeout=connect_timeout,
         )
 
+    async def start(self) -> None:
+        return None
+
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self.pool.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self._session is not None, "upstream not started"
-        query = scope.get("query_string", b"")
-        url = self.base_url + scope["path"] + ("?" + query.decode("latin-1") if query else "")
-        headers = [
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k not in HOP_BY_HOP
-        ]
-        client = scope.get("client")
-        if client:
-            headers.append(("x-forwarded-for", client[0]))
+        """Plain ASGI: forward as is (used for the OpenAPI documents)."""
         try:
             body = await read_body(receive)
         except BodyTooLarge:
             await send_json(send, 413, {"error": "payload_too_large", "message": "request body over 1 MB"})
             return
-        try:
-            async with self._session.request(
-                scope["method"], url, headers=headers, data=body or None, allow_redirects=False
-            ) as response:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": response.status,
-                        "headers": [
-                            (k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP
-                        ],
-                    }
+        except ClientGone:
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k not in REQUEST_HOP_BY_HOP]
+        await self.forward(scope, receive, send, headers, body, [])
+
+    async def forward(
+        self, scope: Scope, receive: Receive, send: Send, headers: Headers, body: bytes, extra: Headers
+    ) -> None:
+        await self._exchange(scope, receive, send, headers, body, extra, self.timeout)
+
+    async def _exchange(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: Headers,
+        body: bytes,
+        extra: Headers,
+        timeout: float,
+    ) -> None:
+        method: str = scope["method"]
+        request = self._request_bytes(scope, method, headers, body)
+        retried = False
+        while True:
+            try:
+                conn, reused = await self.pool.acquire()
+            except TimeoutError:
+                await self._fail(
+                    send, extra, 504, "upstream_timeout", f"{self.name} did not accept a connection"
                 )
-                async for chunk in response.content.iter_any():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except TimeoutError:
-            await send_json(
-                send, 504, {"error": "upstream_timeout", "message": f"{self.name} did not answer"}
-            )
-        except aiohttp.ClientError:
-            await send_json(
-                send, 502, {"error": "upstream_unavailable", "message": f"{self.name} is unreachable"}
-            )
+                return
+            except OSError as exc:
+                self._warn(f"{self.name} unreachable at {self.base_url}: {exc.strerror or exc}")
+                await self._fail(send, extra, 502, "upstream_unavailable", f"{self.name} is unreachable")
+                return
+            conn.write(request)
+            try:
+                head = await http1.read_head(conn, method, timeout, RESPONSE_DROP)
+                if head.framing == http1.LENGTH and len(conn.buffer) < head.length <= http1.SMALL_BODY:
+                    # uvicorn writes a head and its body separately: a small body is worth one more wait
+                    # rather than the streaming path.
+                    while len(conn.buffer) < head.length:
+                        await conn.more(timeout)
+                break
+            except http1.UpstreamClosed:
+                conn.close()
+                if reused and not retried and method in http1.IDEMPOTENT:
+                    retried = True  # the server closed an idle connection as we sent: once more, on a new one
+                    continue
+                await self._fail(
+                    send, extra, 502, "upstream_unavailable", f"{self.name} closed the connection"
+                )
+                return
+            except TimeoutError:
+                conn.close()
+                await self._fail(send, extra, 504, "upstream_timeout", f"{self.name} did not answer in time")
+                return
+            except http1.UpstreamProtocolError as exc:
+                conn.close()
+                self._warn(f"{self.name} answered invalid HTTP: {exc}")
+                await self._fail(send, extra, 502, "bad_gateway", f"{self.name} answered invalid HTTP")
+                return
+            except BaseException:  # cancelled (server shutting down): the connection is in an unknown state
+                conn.close()
+                raise
+        if extra:
+            head.headers += extra
+        if head.framing == http1.LENGTH and len(conn.buffer) == head.length:
+            # The usual case: the whole body is already here; out in one write, no waiting.
+            body_out = bytes(conn.buffer)
+            conn.buffer.clear()
+            if head.keep_alive:
+                self.pool.release(conn)
+            else:
+                conn.close()
+            await send_whole(send, head.status, head.headers, body_out)
+            return
+        await send({"type": "http.response.start", "status": head.status, "headers": head.headers})
+        await self._stream(conn, head, receive, send, timeout)
+
+    async def _stream(
+        self, conn: http1.Connection, head: http1.ResponseHead, receive: Receive, send: Send, timeout: float
+    ) -> None:
+        """A body arriving over time: passed on piece by piece, never held whole; stops if the client goes."""
+        client_gone = False
+
+        async def watch_client() -> None:
+            nonlocal client_gone
+            # A server's receive() blocks, once the request body is read, until the client disconnects; one
+            # that keeps answering (an in-process caller) is not watched.
+            for _ in range(3):
+                if (await receive())["type"] == "http.disconnect":
+                    client_gone = True
+                    conn.close()
+                    return
+
+        watcher = asyncio.ensure_future(watch_client())
+        try:
+            reusable = await http1.stream_body(conn, head, send, timeout)
+        except (http1.UpstreamClosed, TimeoutError, http1.UpstreamProtocolError) as exc:
+            conn.close()
+            if client_gone:
+                return
+            # The status line is out: the only honest signal left is to cut the client's connection, which
+            # uvicorn does when the app raises.
+            self._warn(f"{self.name} broke off a response body ({type(exc).__name__})")
+            raise UpstreamBrokeOff(f"{self.name} broke off a response body") from exc
+        except BaseException:
+            conn.close()
+            raise
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
+        if reusable and not client_gone:
+            self.pool.release(conn)
+        else:
+            conn.close()
+
+    def _request_bytes(self, scope: Scope, method: str, headers: Headers, body: bytes) -> bytes:
+        path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        parts = [method.encode(), b" ", self.prefix, path]
+        if query:
+            parts += [b"?", query]
+        parts += [b" HTTP/1.1\r\nhost: ", self.host_header, b"\r\n"]
+        for name, value in headers:
+            parts += [name, b": ", value, b"\r\n"]
+        if body or method in ("POST", "PUT", "PATCH"):
+            parts += [b"content-length: ", b"%d" % len(body), b"\r\n\r\n", body]
+        else:
+            parts.append(b"\r\n")
+        return b"".join(parts)
+
+    async def _fail(self, send: Send, extra: Headers, status: int, code: str, message: str) -> None:
+        request_id = next((v.decode("latin-1") for k, v in extra if k == b"x-request-id"), None)
+        await send_json(send, status, {"error": code, "message": message, "requestId": request_id}, extra)
+
+    def _warn(self, message: str) -> None:
+        """One line per upstream per 10 s: a service that is down must not flood the gateway's log."""
+        now = time.monotonic()
+        if now - self._last_warning >= 10.0:
+            self._last_warning = now
+            log.warning("⚠️ %s", message)
+
+    async def fetch(self, path: str, timeout: float = 3.0) -> tuple[int, bytes]:
+        """GET ``path``, the whole body (for /ready)."""
+        status = 0
+        chunks: list[bytes] = []
+
+        never = asyncio.Event()
+
+        async def receive() -> Message:
+            await never.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+        }
+        headers = [(b"accept", b"application/json")]
+        await asyncio.wait_for(self._exchange(scope, receive, send, headers, b"", [], timeout), timeout + 1)
+        return status, b"".join(chunks)
 
     async def ready(self) -> dict[str, Any]:
         """The service's /ready answer with the round-trip time."""
-        assert self._session is not None
         started = time.perf_counter()
         try:
-            async with self._session.get(
-                self.base_url + "/ready", timeout=aiohttp.ClientTimeout(total=3)
-            ) as r:
-                body = await r.json(loads=orjson.loads)
-                status = "up" if r.status == 200 else "degraded"
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            code, raw = await self.fetch("/ready")
+            body = orjson.loads(raw)
+            status = "up" if code == 200 else ("down" if code in (502, 504) else "degraded")
+        except (TimeoutError, ValueError, OSError) as exc:
             body, status = {"error": type(exc).__name__}, "down"
         return {
             "status": status,
@@ -123,6 +318,28 @@ class AsgiUpstream:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
+    async def forward(
+        self, scope: Scope, receive: Receive, send: Send, headers: Headers, body: bytes, extra: Headers
+    ) -> None:
+        inner_scope = dict(scope)
+        inner_scope["headers"] = headers
+        delivered = False
+
+        async def inner_receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def inner_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [h for h in message.get("headers", []) if h[0].lower() not in ASGI_RESPONSE_DROP]
+                message = {**message, "headers": kept + extra}
+            await send(message)
+
+        await self.app(inner_scope, inner_receive, inner_send)
+
     async def ready(self) -> dict[str, Any]:
         started = time.perf_counter()
         try:
@@ -137,21 +354,26 @@ class AsgiUpstream:
         }
 
 
-MAX_BODY_BYTES = 1_048_576  # like the topics' message limit
+class UpstreamBrokeOff(Exception):
+    """A service's answer ended early, after its status line was passed on."""
 
 
 class BodyTooLarge(Exception):
     pass
 
 
+class ClientGone(Exception):
+    """The client disconnected before its request body was complete: nothing is forwarded."""
+
+
 async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The whole request body; raises BodyTooLarge past ``limit`` bytes."""
+    """The whole request body; BodyTooLarge past ``limit`` bytes, ClientGone if the client leaves first."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -162,16 +384,14 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    await send_response(send, status, orjson.dumps(body), b"application/json")
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    await send_response(send, status, orjson.dumps(body), b"application/json", extra)
 
 
-async def send_response(send: Send, status: int, payload: bytes, content_type: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+async def send_response(
+    send: Send, status: int, payload: bytes, content_type: bytes, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(payload)), *extra]
+    await send_whole(send, status, headers, payload)
