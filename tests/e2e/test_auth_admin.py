@@ -138,3 +138,9 @@ async def test_the_audit_log_records_logins_failures_and_role_changes(crm) -> No
     _, manager = token_for(live, "MANAGER")
     assert (await client.get("/api/auth/audit", headers=bearer(manager))).status_code == 403
     assert "Admin-Password-1" not in str(log) and "$argon2" not in str(log)
+
+
+async def test_the_default_first_administrator_can_sign_in(tmp_path: Path) -> None:
+    async with running_embedded(tmp_path, CRM_ADMIN_EMAIL="admin@crm.local") as (_crm, client):
+        body = await login(client, "admin@crm.local")
+        assert body["user"]["role"] == "ADMIN"
