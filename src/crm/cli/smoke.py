@@ -105,9 +105,11 @@ async def run_smoke(base_url: str, timeout: float) -> int:
                 detail = await step()
             except (StepFailed, aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
                 failures += 1
-                out.print(f"❌ {label:40} {(time.perf_counter() - started) * 1000:8.0f} ms  {exc}")
+                elapsed = (time.perf_counter() - started) * 1000
+                out.print(f"❌ {label:40} {elapsed:8.0f} ms  {exc}", soft_wrap=True)
                 break
-            out.print(f"✅ {label:40} {(time.perf_counter() - started) * 1000:8.0f} ms  {detail}")
+            elapsed = (time.perf_counter() - started) * 1000
+            out.print(f"✅ {label:40} {elapsed:8.0f} ms  {detail}", soft_wrap=True)
     return failures
 
 
