@@ -322,3 +322,15 @@ async def test_a_head_with_control_characters_is_refused(value: bytes) -> None:
         b"x-value",
         b"a\tb",
     )
+
+
+def test_dev_budgets_for_a_laptop_gateway_process_leave_set_variables_alone() -> None:
+    from crm.services.gateway.config import dev_rate_limits
+
+    assert dev_rate_limits({}) == {
+        "RATE_LIMIT_PER_IP": "10000/60",
+        "RATE_LIMIT_PER_USER": "10000/60",
+        "RATE_LIMIT_AUTH": "1000/60",
+    }
+    assert "RATE_LIMIT_AUTH" not in dev_rate_limits({"RATE_LIMIT_AUTH": "5/60"})
+    assert config(**dev_rate_limits({})).per_ip == config("dev").per_ip

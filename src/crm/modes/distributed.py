@@ -12,6 +12,7 @@ from crm.modes.tokens import token_issuer, token_security
 from crm.platform.logs import register_secrets
 from crm.platform.settings import SERVICE_URL_VARIABLES, ConfigError, Settings
 from crm.services.gateway.app import Gateway
+from crm.services.gateway.config import GatewayConfig
 from crm.services.gateway.upstreams import HttpUpstream
 
 
@@ -26,9 +27,11 @@ def build_distributed(name: str, environ: Mapping[str, str] | None = None) -> AS
         # The edge checks tokens as every service does: JWT_SECRET, else auth's public keys; revocations from
         # user.events when the gateway has Kafka settings.
         security = token_security(settings, kafka_bus(settings))
+        config = settings.service_config(GatewayConfig.from_env)
         return Gateway(
-            {s: HttpUpstream(s, settings.service_urls[s]) for s in SERVICES},
+            {s: HttpUpstream(s, settings.service_urls[s], timeout=config.upstream_timeout) for s in SERVICES},
             verifier=security.verifier,
+            config=config,
             on_startup=[security.start],
             on_shutdown=[security.stop],
         )

@@ -20,6 +20,7 @@ from crm.platform.runtime import ServiceRuntime
 from crm.platform.security import TokenSecurity
 from crm.platform.settings import Settings
 from crm.services.gateway.app import Gateway
+from crm.services.gateway.config import GatewayConfig
 from crm.services.gateway.upstreams import AsgiUpstream
 
 
@@ -65,5 +66,9 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
             await runtime.stop()
         await local_bus.dispose()
 
-    gateway = Gateway(upstreams, verifier=security.verifier, on_startup=[start], on_shutdown=[stop])
+    # One developer on 127.0.0.1 makes every request: the dev profile's limits, still on so 429s can be tried.
+    edge = Settings.from_env("gateway", env).service_config(GatewayConfig.dev_from_env)
+    gateway = Gateway(
+        upstreams, verifier=security.verifier, config=edge, on_startup=[start], on_shutdown=[stop]
+    )
     return Embedded(gateway, runtimes, local_bus, security)

@@ -17,6 +17,7 @@ from crm.localinfra import KafkaBroker, PostgresCluster
 from crm.localinfra.ports import free_port, free_ports
 from crm.modes.processes import ServiceProcess, start_all, stop_all
 from crm.platform.settings import SERVICE_URL_VARIABLES
+from crm.services.gateway.config import dev_rate_limits
 
 SERVICES = ["auth", "customer", "sales_activity", "opportunity", "analytics"]
 JWT_SECRET = secrets.token_urlsafe(48)  # one per launching process: every service of its clusters shares it
@@ -112,6 +113,7 @@ def start_cluster(
     gateway_env.update({k: v for k, v in kafka_for.get("auth", {}).items() if k.startswith("KAFKA_")})
     if jwt_secret:
         gateway_env["JWT_SECRET"] = jwt_secret
+    gateway_env.update(dev_rate_limits({}))  # every test request comes from 127.0.0.1
     if len(services) == len(SERVICES):
         (logs / f"{prefix}-gateway.log").unlink(missing_ok=True)
         processes["gateway"] = ServiceProcess(

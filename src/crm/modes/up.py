@@ -8,6 +8,7 @@ whose database name gets the service's appended (``…/crm`` → ``…/crm_auth`
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from crm.localinfra import KafkaBroker, PostgresCluster
 from crm.modes.local_cluster import SERVICES, plaintext_kafka
 from crm.modes.processes import ProcessError, ServiceProcess, start_all, stop_all
 from crm.platform.settings import SERVICE_URL_VARIABLES, ConfigError
+from crm.services.gateway.config import dev_rate_limits
 
 Echo = Callable[[str, str], None]
 
@@ -90,7 +92,11 @@ def plan(
         }
         processes.append(ServiceProcess(name, port + offset, env, data_dir / "logs" / f"{name}.log", echo))
     upstreams = {SERVICE_URL_VARIABLES[p.name]: p.url for p in processes}
-    edge = {"JWT_SECRET": jwt_secret, **upstreams}  # the gateway verifies tokens as the services do
+    edge = {
+        "JWT_SECRET": jwt_secret,
+        **dev_rate_limits(os.environ),
+        **upstreams,
+    }  # the gateway verifies tokens as the services do
     processes.append(ServiceProcess("gateway", port, edge, data_dir / "logs" / "gateway.log", echo))
     return processes
 

@@ -10,6 +10,7 @@ so the RateLimit headers and a 429 can be tried by lowering a variable).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
@@ -110,6 +111,13 @@ class GatewayConfig:
     @classmethod
     def dev_from_env(cls, env: EnvReader) -> GatewayConfig:
         return cls.from_env(env, "dev")
+
+
+def dev_rate_limits(environ: Mapping[str, str]) -> dict[str, str]:
+    """The ``crm dev`` budgets as ``RATE_LIMIT_*`` variables, for a gateway process run on a laptop
+    (``crm up``, the test bed's six processes), except those ``environ`` sets itself."""
+    names = {"per_ip": "RATE_LIMIT_PER_IP", "per_user": "RATE_LIMIT_PER_USER", "auth": "RATE_LIMIT_AUTH"}
+    return {name: PROFILES["dev"][key] for key, name in names.items() if not environ.get(name)}
 
 
 def _origins(text: str) -> tuple[str, ...]:
