@@ -1,23 +1,15 @@
 """Deals through the gateway of the embedded CRM: CRUD, exact amounts, validation, visibility, owners and
-final stages. The helpers here serve the other opportunity test files too (events, approvals)."""
+final stages. Helpers: tests/support/opportunity.py."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from crm.contracts import EventType, make_event
-from crm.contracts.base import Payload
-from crm.modes.embedded import Embedded
-from crm.platform.bus import OutgoingRecord
-from crm.platform.events import Envelope
-from crm.services.opportunity.models import KnownCustomer
 from tests.support.embedded import bearer, running_embedded, token_for
-from tests.support.waiting import eventually
+from tests.support.opportunity import known_customer, new_deal, published, quiesce
 
 
 @pytest.fixture
@@ -25,92 +17,6 @@ async def crm(tmp_path: Path):  # type: ignore[no-untyped-def]
     async with running_embedded(tmp_path) as running:
         yield running
         await quiesce(running[0])
-
-
-# Helpers shared with test_opportunity_events.py and test_opportunity_approvals.py.
-
-
-async def quiesce(crm: Embedded) -> None:
-    """Wait until every service's outbox is empty before the CRM stops. On Python 3.11 a relay (or local
-    bus consumer) cancelled in the very iteration a commit wakes it loses the cancellation inside
-    ``asyncio.wait_for`` and ``ServiceRuntime.stop`` then waits forever; see the platform fix proposed
-    with this service. Stopping a quiet CRM avoids that race."""
-
-    async def empty() -> bool:
-        for runtime in crm.runtimes.values():
-            if (await runtime.outbox.backlog(runtime.db))[0]:
-                return False
-        return True
-
-    await eventually(empty, what="every outbox published")
-
-
-async def known_customer(crm: Embedded, client: httpx.AsyncClient, token: str, name: str = "Deal Co") -> str:
-    """A customer created through /api/customers, once opportunity-service has heard of it."""
-    response = await client.post("/api/customers", headers=bearer(token), json={"name": name})
-    assert response.status_code == 201, response.text
-    customer_id = str(response.json()["id"])
-
-    async def projected() -> bool:
-        async with crm.runtimes["opportunity"].db.sessions() as session:
-            return await session.get(KnownCustomer, customer_id) is not None
-
-    await eventually(projected, what="CUSTOMER_CREATED in opportunity-service's projection")
-    return customer_id
-
-
-async def new_deal(client: httpx.AsyncClient, token: str, customer_id: str, **fields: Any) -> dict[str, Any]:
-    body = {"customerId": customer_id, "name": "Big deal", "amount": "1500000.00", **fields}
-    response = await client.post("/api/opportunities", headers=bearer(token), json=body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-async def events(crm: Embedded, topic: str, event_type: str, subject: str | None = None) -> list[Envelope]:
-    """The events of ``event_type`` published on ``topic`` so far (about ``subject`` if given)."""
-    found = [Envelope.from_record(r.topic, r.value, r.headers) for r in await crm.bus.records(topic)]
-    return [e for e in found if e.type == event_type and subject in (None, e.subject)]
-
-
-async def published(
-    crm: Embedded, topic: str, event_type: str, subject: str | None = None, count: int = 1
-) -> list[Envelope]:
-    """Wait until ``count`` such events are on the bus and opportunity-service's outbox is empty; return
-    them (fails if there are more)."""
-    runtime = crm.runtimes["opportunity"]
-
-    async def enough() -> list[Envelope]:
-        if (await runtime.outbox.backlog(runtime.db))[0]:
-            return []
-        found = await events(crm, topic, event_type, subject)
-        return found if len(found) >= count else []
-
-    found = await eventually(enough, what=f"{count} {event_type} on {topic}")
-    assert len(found) == count, found
-    return found
-
-
-def record(
-    event_type: EventType, payload: Payload, subject: str, source: str, **envelope: Any
-) -> OutgoingRecord:
-    """An event as another service's outbox relay would publish it."""
-    event = dataclasses.replace(make_event(event_type, payload, subject=subject, source=source), **envelope)
-    return OutgoingRecord(event.topic, event.subject.encode(), event.to_json(), event.headers())
-
-
-async def deliver_twice(crm: Embedded, *records: OutgoingRecord) -> None:
-    """Publish ``records`` twice (a redelivery: same event ids); return once opportunity-service has
-    applied them and skipped every duplicate."""
-    consumer = crm.runtimes["opportunity"].consumer
-    assert consumer is not None
-    before = consumer.duplicates
-    await crm.bus.publish(list(records))
-    await crm.bus.publish(list(records))
-
-    async def skipped() -> bool:
-        return consumer.duplicates >= before + len(records)
-
-    await eventually(skipped, what="the redeliveries skipped")
 
 
 # Deals.

@@ -14,7 +14,8 @@ from crm.contracts import EventType
 from crm.contracts.payloads.customers import CustomerDeleted, CustomerRestored
 from crm.contracts.payloads.users import UserDeleted
 from crm.modes.embedded import Embedded
-from tests.e2e.test_opportunity import (
+from tests.support.embedded import bearer, running_embedded, token_for
+from tests.support.opportunity import (
     deliver_twice,
     events,
     known_customer,
@@ -23,7 +24,6 @@ from tests.e2e.test_opportunity import (
     quiesce,
     record,
 )
-from tests.support.embedded import bearer, running_embedded, token_for
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 from crm.contracts import EventType
 from crm.contracts.payloads.customers import CustomerDeleted, CustomerRestored
 from crm.contracts.payloads.sales_activity import MeetingCreated, TaskCompleted, TaskCreated
-from tests.e2e.test_opportunity import deliver_twice, known_customer, new_deal, quiesce, record
 from tests.support.embedded import bearer, running_embedded, token_for
+from tests.support.opportunity import deliver_twice, known_customer, new_deal, quiesce, record
 
 
 @pytest.fixture
