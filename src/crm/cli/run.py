@@ -41,6 +41,7 @@ def dev(
     """Run the whole CRM in one process: five services + gateway, SQLite, in-memory bus."""
     from crm.modes.embedded import build_embedded
     from crm.platform.logs import configure_logging
+    from crm.services.gateway.webapp import BUILD_COMMAND
 
     try:
         configure_logging(
@@ -52,6 +53,8 @@ def dev(
     except ConfigError as exc:
         fail(str(exc))
     err.print(f"[bold green]CRM[/] embedded mode: http://{host}:{port}  (data: {data_dir})")
+    if embedded.gateway.webapp is not None and embedded.gateway.webapp.root is None:
+        err.print(f"The web app is not built (the API works): build it with `{BUILD_COMMAND}`")
     _serve(embedded.gateway, host, port)
 
 

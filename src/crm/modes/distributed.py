@@ -14,6 +14,7 @@ from crm.platform.settings import SERVICE_URL_VARIABLES, ConfigError, Settings
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
 from crm.services.gateway.upstreams import HttpUpstream
+from crm.services.gateway.webapp import WebApp, dist_dir_setting
 
 
 def build_distributed(name: str, environ: Mapping[str, str] | None = None) -> ASGIApp:
@@ -34,6 +35,7 @@ def build_distributed(name: str, environ: Mapping[str, str] | None = None) -> AS
             config=config,
             on_startup=[security.start],
             on_shutdown=[security.stop],
+            webapp=WebApp.from_setting(settings.service_config(dist_dir_setting)),
         )
     bus = kafka_bus(settings)
     # auth signs (JWT_SECRET: HS256; else EdDSA with its own keys) and verifies with its own keys; the others

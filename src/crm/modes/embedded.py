@@ -22,6 +22,7 @@ from crm.platform.settings import Settings
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
 from crm.services.gateway.upstreams import AsgiUpstream
+from crm.services.gateway.webapp import WebApp, dist_dir_setting
 
 
 @dataclass
@@ -67,8 +68,14 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
         await local_bus.dispose()
 
     # One developer on 127.0.0.1 makes every request: the dev profile's limits, still on so 429s can be tried.
-    edge = Settings.from_env("gateway", env).service_config(GatewayConfig.dev_from_env)
+    gateway_settings = Settings.from_env("gateway", env)
+    edge = gateway_settings.service_config(GatewayConfig.dev_from_env)
     gateway = Gateway(
-        upstreams, verifier=security.verifier, config=edge, on_startup=[start], on_shutdown=[stop]
+        upstreams,
+        verifier=security.verifier,
+        config=edge,
+        on_startup=[start],
+        on_shutdown=[stop],
+        webapp=WebApp.from_setting(gateway_settings.service_config(dist_dir_setting)),
     )
     return Embedded(gateway, runtimes, local_bus, security)

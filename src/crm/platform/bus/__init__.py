@@ -8,7 +8,7 @@ Both can be *tailed* (:class:`Tailing`): read with no consumer group, so every i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -66,9 +66,23 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
 
+Position = tuple[str, int]  # (topic, partition)
+
+
+class TailReader(Subscription, Protocol):
+    async def positions(self) -> dict[Position, int]:
+        """Per (topic, partition) read: the offset of the next record this reader returns."""
+        ...
+
+
 @runtime_checkable
 class Tailing(Protocol):
-    async def tail(self, topics: Sequence[str], since: datetime) -> Subscription:
+    async def tail(
+        self, topics: Sequence[str], since: datetime, offsets: Mapping[Position, int] | None = None
+    ) -> TailReader:
         """A reader of its own, in no consumer group and committing nothing, from the first record of each
-        topic appended at or after ``since``: every process that tails a topic sees every record of it."""
+        topic appended at or after ``since``: every process that tails a topic sees every record of it.
+        ``offsets``: where to start instead, for the partitions it names (a reader resuming where another
+        stopped, from that one's :meth:`TailReader.positions`); an offset past a partition's end starts at its
+        end, one whose records retention deleted at the first one left (Kafka: at the end)."""
         ...

@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from crm.platform.bus import BusError, IncomingRecord, OutgoingRecord
+from crm.platform.bus import BusError, IncomingRecord, OutgoingRecord, Position
 from crm.platform.settings import KafkaSettings
 
 AUTH_FAILED = "❌ Failed to connect to Kafka: Authentication failed"
@@ -158,10 +158,13 @@ class KafkaBus:
             raise BusError(await explain(self.kafka, exc)) from exc
         return KafkaSubscription(consumer)
 
-    async def tail(self, topics: Sequence[str], since: datetime) -> KafkaSubscription:
+    async def tail(
+        self, topics: Sequence[str], since: datetime, offsets: Mapping[Position, int] | None = None
+    ) -> KafkaSubscription:
         """Every partition of ``topics`` from the first record timestamped at or after ``since`` (the end for
-        a partition with none), in no consumer group: each process tailing sees every record. Raises BusError
-        while a topic does not exist yet (the caller retries)."""
+        a partition with none), or from its offset in ``offsets``, in no consumer group: each process tailing
+        sees every record. Raises BusError while a topic does not exist yet (the caller retries)."""
+        offsets = offsets or {}
         consumer = AIOKafkaConsumer(
             **client_options(self.kafka),
             group_id=None,
@@ -182,10 +185,16 @@ class KafkaBus:
                     raise BusError(f"❌ Topic {topic} does not exist yet")
                 partitions += [TopicPartition(topic, p) for p in sorted(ids)]
             consumer.assign(partitions)
-            found = await asyncio.wait_for(
-                consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions}), timeout
-            )
+            by_time = [tp for tp in partitions if (tp.topic, tp.partition) not in offsets]
+            found = {}
+            if by_time:
+                found = await asyncio.wait_for(
+                    consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in by_time}), timeout
+                )
             for tp in partitions:
+                if (tp.topic, tp.partition) in offsets:
+                    consumer.seek(tp, offsets[(tp.topic, tp.partition)])
+                    continue
                 position = found.get(tp)
                 if position is None:
                     await consumer.seek_to_end(tp)
@@ -227,6 +236,11 @@ class KafkaSubscription:
             offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
         if offsets:
             await self.consumer.commit(offsets)
+
+    async def positions(self) -> dict[Position, int]:
+        """The next offset to read per assigned partition (asks the broker where a seek is pending)."""
+        assigned = self.consumer.assignment()
+        return {(tp.topic, tp.partition): await self.consumer.position(tp) for tp in assigned}
 
     async def lag(self) -> dict[tuple[str, int], int]:
         """Per assigned (topic, partition): the high watermark of the last fetch minus this consumer's

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Te
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crm.platform.aio import wait_until
-from crm.platform.bus import IncomingRecord, OutgoingRecord
+from crm.platform.bus import IncomingRecord, OutgoingRecord, Position
 from crm.platform.db import Database
 
 _metadata = MetaData()
@@ -123,12 +123,19 @@ class LocalLogBus:
             committed = {topic: int(offset) for topic, offset in rows}
         return LocalLogSubscription(self, group, {t: committed.get(t, 0) for t in topics})
 
-    async def tail(self, topics: Sequence[str], since: datetime) -> LocalLogTail:
-        """Every record appended at or after ``since``, then each new one; no group, nothing committed."""
+    async def tail(
+        self, topics: Sequence[str], since: datetime, offsets: Mapping[Position, int] | None = None
+    ) -> LocalLogTail:
+        """Every record appended at or after ``since`` (or from ``offsets``), then each new one; no group,
+        nothing committed."""
         await self.connect()
         positions: dict[str, int] = {}
         async with self.db.sessions() as session:
             for topic in topics:
+                if offsets is not None and (topic, 0) in offsets:
+                    head = await session.scalar(select(heads.c.next_offset).where(heads.c.topic == topic))
+                    positions[topic] = min(offsets[(topic, 0)], int(head or 0))
+                    continue
                 first = await session.scalar(
                     select(func.min(records.c.offset)).where(
                         records.c.topic == topic, records.c.appended_at >= int(since.timestamp())
@@ -218,6 +225,9 @@ class LocalLogTail(LocalLogSubscription):
 
     async def commit(self, batch: Sequence[IncomingRecord]) -> None:
         return None
+
+    async def positions(self) -> dict[Position, int]:
+        return {(topic, 0): offset for topic, offset in self.position.items()}
 
 
 def _incoming(row: object) -> IncomingRecord:

@@ -49,6 +49,7 @@ from crm.services.gateway.upstreams import (
     send_json,
     send_response,
 )
+from crm.services.gateway.webapp import WebApp
 
 Hook = Callable[[], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
@@ -104,6 +105,7 @@ class Gateway:
         limiter: Limiter | None = None,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
+        webapp: WebApp | None = None,
     ) -> None:
         """``verifier``: an object with ``async verify(token) -> Principal`` raising TokenError; None leaves
         the token check to the services alone. ``config``: parsed from the environment by the mode (one built
@@ -123,6 +125,7 @@ class Gateway:
         self.per_ip, self.per_user, self.per_auth = config.per_ip, config.per_user, config.auth
         self.cors = edge.Cors(config.cors_origins)
         self.max_body = config.max_body_bytes
+        self.webapp = webapp
         self._areas = {area: self.upstreams[s] for area, s in ROUTES.items() if s in self.upstreams}
 
     # -- the request path ----------------------------------------------------------------------------------
@@ -273,6 +276,8 @@ class Gateway:
             await send_response(send, 200, await self.openapi.document(), b"application/json", extra)
         elif path == "/docs":
             await send_response(send, 200, SWAGGER_HTML.encode(), b"text/html; charset=utf-8", extra)
+        elif self.webapp is not None and self.webapp.owns(scope["method"], path):
+            await self.webapp.serve(scope, send, extra)
         else:
             await self._error(send, 404, "not_found", f"No route for {path}", extra, request_id)
 
