@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Query
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -25,6 +28,27 @@ class Page(ApiModel, Generic[T]):
     offset: int
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any, *, day_only: bool) -> Any:
+    """Refuse what pydantic would otherwise read as a Unix time (``date=1e9``, ``dueBefore=-2.5``)."""
+    if isinstance(value, str):
+        head = _ISO_DAY.match(value)
+        if head is None or (day_only and len(value) != 10) or value[10:11] not in ("", "T", "t", " "):
+            raise ValueError("expected an ISO 8601 date" + ("" if day_only else " or date-time"))
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(lambda v: _iso_text(v, day_only=True))]
+IsoDateTime = Annotated[datetime, BeforeValidator(lambda v: _iso_text(v, day_only=False))]
+
+# Past the last page is an empty page, past this it is a 422 (SQLite's OFFSET is a signed 64-bit integer).
+MAX_OFFSET = 1_000_000_000
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+
+
 class PageQuery(ApiModel):
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)

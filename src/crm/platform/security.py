@@ -32,6 +32,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request, status
 
+from crm.platform.responses import ROLE_CHECK
+
 if TYPE_CHECKING:
     from crm.platform.revocations import RevocationList
 
@@ -406,6 +408,7 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"requires one of: {', '.join(roles)}")
         return user
 
+    setattr(check, ROLE_CHECK, allowed)  # so the OpenAPI documents declare its 403
     return check
 
 

@@ -9,14 +9,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm.platform import logs, metrics
 from crm.platform.errors import AppError
 from crm.platform.logs import request_id_var, service_var
+from crm.platform.responses import declare_errors
 from crm.platform.runtime import ServiceRuntime
 from crm.platform.tracing import Tracer, current_trace, new_trace_id, parse_traceparent
 from crm.platform.unit_of_work import UnitOfWork
@@ -48,6 +50,7 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifespan: bool = True)
     app.state.runtime = runtime
     app.state.tokens = runtime.tokens
     for router in runtime.spec.routers:
+        declare_errors(router)
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(
@@ -117,9 +120,16 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("validation_error", "The request has invalid fields", fields), status_code=422
         )
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    # Starlette's class: also the framework's own (a body that is not UTF-8 → 400, an unknown path → 404).
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+        }
         return JSONResponse(
             error_body(codes.get(exc.status_code, "error"), str(exc.detail)),
             status_code=exc.status_code,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from crm.platform.errors import Unauthorized
+from crm.platform.responses import errors
 from crm.platform.revocations import Revocation
 from crm.platform.runtime import ServiceRuntime
 from crm.platform.security import CurrentUser, IssuedToken, TokenIssuer
@@ -29,9 +30,6 @@ from crm.services.auth.schemas import (
 )
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-THROTTLED: dict[int | str, dict[str, Any]] = {
-    429: {"description": "Too many failed attempts: retry after `Retry-After` seconds"}
-}
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
@@ -75,7 +73,9 @@ def too_many(retry_after: int) -> JSONResponse:
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=AuthResponse)
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, response_model=AuthResponse, responses=errors(403, 409)
+)
 async def register(body: RegisterRequest, request: Request, uow: UoW) -> AuthResponse:
     """Self-registration (role USER or SALES only). Publishes USER_CREATED; starts a session."""
     service.check_self_registration(body.role)
@@ -93,7 +93,7 @@ async def register(body: RegisterRequest, request: Request, uow: UoW) -> AuthRes
     return _auth_response(request, session)
 
 
-@router.post("/login", response_model=AuthResponse, responses=THROTTLED)
+@router.post("/login", response_model=AuthResponse, responses=errors(401, 429))
 async def login(body: LoginRequest, request: Request, uow: UoW) -> Any:
     """A session for valid credentials; one generic 401 otherwise (no account enumeration). Too many failures
     for the account or the client IP: 429 with ``Retry-After``."""
@@ -129,7 +129,7 @@ async def login(body: LoginRequest, request: Request, uow: UoW) -> Any:
     return _auth_response(request, session)
 
 
-@router.post("/refresh", response_model=AuthResponse)
+@router.post("/refresh", response_model=AuthResponse, responses=errors(401))
 async def refresh(body: RefreshRequest, request: Request, uow: UoW) -> AuthResponse:
     """A new access token and refresh token for a refresh token, which is used up. Presenting a used one again
     revokes the whole session (reuse detection)."""
@@ -159,7 +159,7 @@ async def me(caller: CurrentUser, uow: UoW) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.post("/token", response_model=TokenResponse, responses=THROTTLED)
+@router.post("/token", response_model=TokenResponse, responses=errors(401, 429))
 async def token(
     request: Request,
     uow: UoW,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from crm.contracts.roles import Role
-from crm.platform.schemas import Page
+from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import Principal, require_roles
 from crm.platform.web import UoW, client_ip
 from crm.services.auth import api_keys
@@ -31,8 +31,8 @@ async def list_api_keys(
     admin: Admin,
     request: Request,
     uow: UoW,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[ApiKeyOut]:
     """Every key, newest first, without its secret (which is never kept)."""
     async with uow() as tx:

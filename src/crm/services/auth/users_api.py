@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from crm.contracts.roles import Role
+from crm.platform.responses import errors
 from crm.platform.revocations import Revocation
-from crm.platform.schemas import Page
+from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import Principal, require_roles
 from crm.platform.web import UoW, client_ip
 from crm.services.auth import audit, service
@@ -19,8 +20,6 @@ from crm.services.auth.schemas import AuditOut, UserCreate, UserOut, UserUpdate
 router = APIRouter(prefix="/api/auth", tags=["users"])
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 Auditor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMPLIANCE))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("/users", response_model=Page[UserOut])
@@ -39,7 +38,7 @@ async def list_users(
     )
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut, responses=errors(409))
 async def create_user(body: UserCreate, admin: Admin, request: Request, uow: UoW) -> UserOut:
     """Create an account of any role. Publishes USER_CREATED."""
     password_hash = await service.hashed_password(body.password, body.email)
@@ -55,7 +54,7 @@ async def get_user(user_id: str, _admin: Admin, uow: UoW) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.patch("/users/{user_id}", response_model=UserOut)
+@router.patch("/users/{user_id}", response_model=UserOut, responses=errors(409))
 async def update_user(user_id: str, body: UserUpdate, admin: Admin, request: Request, uow: UoW) -> UserOut:
     """Change name, role or manager. Publishes USER_UPDATED."""
     async with uow() as tx:
@@ -63,7 +62,7 @@ async def update_user(user_id: str, body: UserUpdate, admin: Admin, request: Req
     return UserOut.model_validate(user)
 
 
-@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409))
 async def delete_user(user_id: str, admin: Admin, request: Request, uow: UoW) -> Response:
     """Delete an account. Publishes USER_DELETED: their customers are reassigned, open work cancelled, and
     the tokens they hold refused everywhere."""

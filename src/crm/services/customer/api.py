@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crm.contracts.roles import WRITERS
-from crm.platform.schemas import Page
+from crm.platform.responses import errors
+from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.customer import service
@@ -29,8 +30,8 @@ async def create_customer(body: CustomerCreate, caller: Writer, uow: UoW) -> Cus
 async def list_customers(
     caller: CurrentUser,
     uow: UoW,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200, description="search name, email, phone")] = None,
     industry: Annotated[str | None, Query(max_length=100)] = None,
     size: CompanySize | None = None,
@@ -88,7 +89,7 @@ async def delete_customer(customer_id: str, caller: Writer, uow: UoW) -> Respons
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{customer_id}/restore", response_model=CustomerOut)
+@router.post("/{customer_id}/restore", response_model=CustomerOut, responses=errors(409))
 async def restore_customer(customer_id: str, caller: Writer, uow: UoW) -> CustomerOut:
     """Undo a soft delete. Publishes CUSTOMER_RESTORED (nothing is reopened automatically)."""
     async with uow() as tx:

@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message
 
+from crm.services.gateway.edge_auth import PUBLIC_API_PATHS
+
 CACHE_SECONDS = 60.0
 
 
@@ -78,6 +80,8 @@ def merge(documents: Mapping[str, dict[str, Any]], *, title: str, version: str) 
             schemas[renames.get(name, name)] = body
         for path, operations in document.get("paths", {}).items():
             paths.setdefault(path, {}).update(operations)
+            for operation in operations.values():
+                _add_edge_answers(path, operation)
         for tag in document.get("tags", []):
             tags.setdefault(tag["name"], tag)
     return {
@@ -91,6 +95,26 @@ def merge(documents: Mapping[str, dict[str, Any]], *, title: str, version: str) 
         "security": [{"bearer": []}],
         "tags": list(tags.values()),
     }
+
+
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+# What the gateway itself may answer before any service sees the request (the services document the rest).
+_EDGE_ANSWERS = {
+    "401": "Missing, invalid, expired or revoked token (`WWW-Authenticate: Bearer`)",
+    "413": "Request body over 1 MB",
+    "429": "Too many requests: retry after `Retry-After` seconds",
+}
+
+
+def _add_edge_answers(path: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    if path in PUBLIC_API_PATHS:
+        operation["security"] = []  # no token needed (the document's default is the bearer token)
+    else:
+        responses.setdefault("401", {"description": _EDGE_ANSWERS["401"], "content": _ERROR})
+    if "requestBody" in operation:
+        responses.setdefault("413", {"description": _EDGE_ANSWERS["413"], "content": _ERROR})
+    responses.setdefault("429", {"description": _EDGE_ANSWERS["429"], "content": _ERROR})
 
 
 def _rewrite_refs(document: dict[str, Any], renames: Mapping[str, str]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crm.contracts.roles import WRITERS
-from crm.platform.schemas import Page
+from crm.platform.responses import errors
+from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.opportunity import service
@@ -31,8 +32,8 @@ async def create_opportunity(body: OpportunityCreate, caller: DealEditor, uow: U
 async def list_opportunities(
     caller: CurrentUser,
     uow: UoW,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200, description="search the name")] = None,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=36)] = None,
     owner_id: Annotated[str | None, Query(alias="ownerId", max_length=36)] = None,
@@ -61,7 +62,7 @@ async def get_opportunity(opportunity_id: str, caller: CurrentUser, uow: UoW) ->
     return OpportunityOut.model_validate(deal)
 
 
-@router.patch("/{opportunity_id}", response_model=OpportunityOut)
+@router.patch("/{opportunity_id}", response_model=OpportunityOut, responses=errors(409))
 async def update_opportunity(
     opportunity_id: str, body: OpportunityUpdate, caller: DealEditor, uow: UoW
 ) -> OpportunityOut:
@@ -71,7 +72,12 @@ async def update_opportunity(
     return OpportunityOut.model_validate(deal)
 
 
-@router.delete("/{opportunity_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.delete(
+    "/{opportunity_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=errors(409),
+)
 async def delete_opportunity(opportunity_id: str, caller: DealEditor, uow: UoW) -> Response:
     """Soft-delete a deal; 409 while one of its approvals is PENDING."""
     async with uow() as tx:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, status
 
-from crm.platform.schemas import Page
+from crm.platform.responses import errors
+from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.opportunity import approvals_service
@@ -19,7 +20,7 @@ Approver = Annotated[Principal, Depends(require_roles(*APPROVERS))]
 OptionalDecision = Annotated[Decision | None, Body()]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApprovalOut)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApprovalOut, responses=errors(404, 409))
 async def request_approval(body: ApprovalCreate, caller: CurrentUser, uow: UoW) -> ApprovalOut:
     """Ask for approval of a deal (its owner, or MANAGER/ADMIN/COMPLIANCE); one PENDING per deal.
     Publishes APPROVAL_REQUESTED."""
@@ -32,8 +33,8 @@ async def request_approval(body: ApprovalCreate, caller: CurrentUser, uow: UoW) 
 async def list_approvals(
     caller: CurrentUser,
     uow: UoW,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     status_: Annotated[ApprovalStatus | None, Query(alias="status")] = None,
     opportunity_id: Annotated[str | None, Query(alias="opportunityId", max_length=36)] = None,
 ) -> Page[ApprovalOut]:
@@ -56,8 +57,8 @@ async def list_approvals(
 async def pending_approvals(
     caller: Approver,
     uow: UoW,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[ApprovalOut]:
     """The approver's inbox: PENDING approvals addressed to the caller's role (ADMIN: all), oldest first,
     never the caller's own requests."""
@@ -75,7 +76,7 @@ async def get_approval(approval_id: str, caller: CurrentUser, uow: UoW) -> Appro
     return ApprovalOut.model_validate(approval)
 
 
-@router.post("/{approval_id}/approve", response_model=ApprovalOut)
+@router.post("/{approval_id}/approve", response_model=ApprovalOut, responses=errors(409))
 async def approve(approval_id: str, caller: Approver, uow: UoW, body: OptionalDecision = None) -> ApprovalOut:
     """APPROVED. Publishes APPROVAL_STATUS_CHANGED and APPROVAL_RESULT (to the requester)."""
     async with uow() as tx:
@@ -85,7 +86,7 @@ async def approve(approval_id: str, caller: Approver, uow: UoW, body: OptionalDe
     return ApprovalOut.model_validate(approval)
 
 
-@router.post("/{approval_id}/reject", response_model=ApprovalOut)
+@router.post("/{approval_id}/reject", response_model=ApprovalOut, responses=errors(409))
 async def reject(approval_id: str, caller: Approver, uow: UoW, body: OptionalDecision = None) -> ApprovalOut:
     """REJECTED. Publishes APPROVAL_STATUS_CHANGED and APPROVAL_RESULT (to the requester)."""
     async with uow() as tx:
@@ -95,7 +96,7 @@ async def reject(approval_id: str, caller: Approver, uow: UoW, body: OptionalDec
     return ApprovalOut.model_validate(approval)
 
 
-@router.post("/{approval_id}/recall", response_model=ApprovalOut)
+@router.post("/{approval_id}/recall", response_model=ApprovalOut, responses=errors(409))
 async def recall(approval_id: str, caller: CurrentUser, uow: UoW) -> ApprovalOut:
     """RECALLED by its requester while PENDING. Publishes APPROVAL_STATUS_CHANGED."""
     async with uow() as tx:

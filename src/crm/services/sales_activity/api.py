@@ -12,7 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crm.contracts.roles import WRITERS
-from crm.platform.schemas import Page
+from crm.platform.responses import errors
+from crm.platform.schemas import IsoDateTime, Limit, Offset, Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.sales_activity import service
@@ -30,8 +31,6 @@ from crm.services.sales_activity.schemas import (
 )
 
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 IdFilter = Annotated[str | None, Query(max_length=36)]
 
 meetings_router = APIRouter(prefix="/api/meetings", tags=["meetings"])
@@ -59,8 +58,8 @@ async def list_meetings(
     q: Annotated[str | None, Query(max_length=200, description="search title and summary")] = None,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=36)] = None,
     owner_id: Annotated[str | None, Query(alias="ownerId", max_length=36)] = None,
-    starts_from: Annotated[datetime | None, Query(alias="from", description="startsAt ≥ this")] = None,
-    starts_to: Annotated[datetime | None, Query(alias="to", description="startsAt ≤ this")] = None,
+    starts_from: Annotated[IsoDateTime | None, Query(alias="from", description="startsAt ≥ this")] = None,
+    starts_to: Annotated[IsoDateTime | None, Query(alias="to", description="startsAt ≤ this")] = None,
     meeting_status: Annotated[MeetingStatus | None, Query(alias="status")] = None,
 ) -> Page[MeetingOut]:
     async with uow() as tx:
@@ -88,7 +87,7 @@ async def get_meeting(meeting_id: str, caller: CurrentUser, uow: UoW) -> Meeting
     return MeetingOut.model_validate(meeting)
 
 
-@meetings_router.patch("/{meeting_id}", response_model=MeetingOut)
+@meetings_router.patch("/{meeting_id}", response_model=MeetingOut, responses=errors(409))
 async def update_meeting(meeting_id: str, body: MeetingUpdate, caller: Writer, uow: UoW) -> MeetingOut:
     """Change any of the fields sent, status included. Publishes MEETING_UPDATED with ``changed``."""
     async with uow() as tx:
@@ -96,7 +95,7 @@ async def update_meeting(meeting_id: str, body: MeetingUpdate, caller: Writer, u
     return MeetingOut.model_validate(meeting)
 
 
-@meetings_router.delete("/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT)
+@meetings_router.delete("/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409))
 async def cancel_meeting(meeting_id: str, caller: Writer, uow: UoW) -> Response:
     """Cancel the meeting (kept, status CANCELLED). Publishes MEETING_UPDATED."""
     async with uow() as tx:
@@ -125,7 +124,7 @@ async def list_tasks(
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=36)] = None,
     opportunity_id: Annotated[str | None, Query(alias="opportunityId", max_length=36)] = None,
     assignee_id: Annotated[str | None, Query(alias="assigneeId", max_length=36)] = None,
-    due_before: Annotated[datetime | None, Query(alias="dueBefore", description="dueDate ≤ this")] = None,
+    due_before: Annotated[IsoDateTime | None, Query(alias="dueBefore", description="dueDate ≤ this")] = None,
     overdue: Annotated[bool, Query(description="open and past due")] = False,
 ) -> Page[TaskOut]:
     """Tasks by due date (undated last), then priority (URGENT first)."""
@@ -156,7 +155,7 @@ async def get_task(task_id: str, caller: CurrentUser, uow: UoW) -> TaskOut:
     return TaskOut.model_validate(task)
 
 
-@tasks_router.patch("/{task_id}", response_model=TaskOut)
+@tasks_router.patch("/{task_id}", response_model=TaskOut, responses=errors(409))
 async def update_task(task_id: str, body: TaskUpdate, caller: Writer, uow: UoW) -> TaskOut:
     """Change the fields sent. Publishes TASK_UPDATED with ``changed``; status COMPLETED completes the
     task (TASK_COMPLETED, 409 if cancelled)."""
@@ -165,7 +164,7 @@ async def update_task(task_id: str, body: TaskUpdate, caller: Writer, uow: UoW) 
     return TaskOut.model_validate(task)
 
 
-@tasks_router.post("/{task_id}/complete", response_model=TaskOut)
+@tasks_router.post("/{task_id}/complete", response_model=TaskOut, responses=errors(409))
 async def complete_task(task_id: str, caller: Writer, uow: UoW) -> TaskOut:
     """Complete the task. Publishes TASK_COMPLETED; 409 if it is already completed or cancelled."""
     async with uow() as tx:
@@ -173,7 +172,7 @@ async def complete_task(task_id: str, caller: Writer, uow: UoW) -> TaskOut:
     return TaskOut.model_validate(task)
 
 
-@tasks_router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+@tasks_router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409))
 async def cancel_task(task_id: str, caller: Writer, uow: UoW) -> Response:
     """Cancel the task (kept, status CANCELLED). Publishes TASK_UPDATED; 409 if it is completed."""
     async with uow() as tx:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from crm.contracts.roles import Role
+from crm.platform.schemas import IsoDate
 from crm.platform.security import Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.analytics import reports
@@ -21,7 +21,7 @@ Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 async def events(
     _caller: Admin,
     uow: UoW,
-    day: Annotated[date | None, Query(alias="date", description="a UTC day; default today")] = None,
+    day: Annotated[IsoDate | None, Query(alias="date", description="a UTC day; default today")] = None,
 ) -> EventMetrics:
     """Events consumed on the day (by their time, UTC) and in its month up to that day, by topic and type."""
     async with uow() as tx:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from crm.platform.schemas import Page
+from crm.platform.schemas import Offset, Page
 from crm.platform.security import CurrentUser
 from crm.platform.web import UoW
 from crm.services.analytics import service
@@ -20,7 +20,7 @@ async def list_notifications(
     caller: CurrentUser,
     uow: UoW,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     unread: Annotated[bool, Query(description="only the unread ones")] = False,
 ) -> Page[NotificationOut]:
     """My notifications, newest first."""
