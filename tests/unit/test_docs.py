@@ -1,4 +1,5 @@
-"""Documentation generated from the code stays true: the event catalog in docs/events.md."""
+"""Documentation generated from the code stays true: the event catalog in docs/events.md, the merged OpenAPI
+document in web/openapi.json (the web app's typed client is generated from it)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,11 @@ def test_every_event_type_names_its_consumers() -> None:
     section = text.split("### `USER_CREATED` (v1)", 1)[1].split("###", 1)[0]
     assert "customer-service (create_customer_for_new_user)" in section
     assert "analytics-service" in section
+
+
+def test_the_web_apps_openapi_document_matches_the_code() -> None:
+    from crm.openapi_docs import render as render_openapi
+
+    assert (ROOT / "web" / "openapi.json").read_text() == render_openapi(), (
+        "run `crm docs openapi --output web/openapi.json` (or `npm run gen:api` in web/) and commit it"
+    )

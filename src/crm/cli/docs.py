@@ -29,3 +29,31 @@ def docs_events(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)
     err.print(f"[green]✔[/] wrote {output}")
+
+
+@app.command("openapi")
+def docs_openapi(
+    output: Annotated[
+        Path | None, typer.Option(help="where to write the document (default: print it on stdout)")
+    ] = None,
+    check: Annotated[bool, typer.Option(help="fail if --output differs from the code")] = False,
+) -> None:
+    """Write the merged OpenAPI document the gateway serves at /openapi.json (built in-process, no server)."""
+    import sys
+
+    from crm.openapi_docs import render
+
+    text = render()
+    if output is None:
+        if check:
+            fail("--check needs --output")
+        sys.stdout.write(text)
+        return
+    if check:
+        if not output.exists() or output.read_text() != text:
+            fail(f"{output} is out of date: run `crm docs openapi --output {output}`")
+        err.print(f"[green]✔[/] {output} is up to date")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    err.print(f"[green]✔[/] wrote {output}")

@@ -1,0 +1,39 @@
+import { QueryClient } from "@tanstack/react-query";
+import { describe, expect, it, vi } from "vitest";
+import { runStream } from "./live";
+import { setSession } from "./session";
+
+function sse(text: string): Response {
+  return new Response(text, { headers: { "content-type": "text/event-stream" } });
+}
+
+describe("the live stream", () => {
+  it("invalidates the caches an event changes, ignores unknown types, and resumes from the last id", async () => {
+    setSession({ token: "t", refreshToken: "r", expiresAt: Date.now() + 600_000, user: { id: "u", email: "u@e.com", name: "U", role: "USER", createdAt: "" } });
+    const client = new QueryClient();
+    const invalidated: unknown[] = [];
+    vi.spyOn(client, "invalidateQueries").mockImplementation(async (filters) => {
+      invalidated.push(filters?.queryKey);
+    });
+    const controller = new AbortController();
+    const seen: (string | null)[] = [];
+    const fetchImpl = vi.fn(async (_url: string, init: RequestInit) => {
+      const headers = init.headers as Record<string, string>;
+      seen.push(headers["Last-Event-ID"] ?? null);
+      if (seen.length === 1) {
+        return sse(
+          'event: ready\ndata: {}\n\nid: c-1\nevent: TASK_CREATED\ndata: {"id":"e1","type":"TASK_CREATED","data":{"customerId":"c"}}\n\n' +
+            'id: c-2\nevent: SOMETHING_NEW\ndata: {"id":"e2","type":"SOMETHING_NEW","data":{}}\n\n',
+        );
+      }
+      controller.abort();
+      return sse("");
+    });
+    await runStream({ client, signal: controller.signal, fetch: fetchImpl as unknown as typeof fetch, backoff: () => 0 });
+    expect(invalidated).toContainEqual(["tasks"]);
+    expect(invalidated).toContainEqual(["customers"]);
+    expect(invalidated).toHaveLength(4); // TASK_CREATED's four keys; the unknown type changed nothing
+    expect(seen).toEqual([null, "c-2"]);
+    expect((fetchImpl.mock.calls[0][1].headers as Record<string, string>).Authorization).toBe("Bearer t");
+  });
+});

@@ -1,0 +1,159 @@
+// The live stream (GET /api/stream, SSE with the bearer token): each event invalidates the TanStack Query
+// caches it changes, so open screens refetch without a reload. Reconnects with Last-Event-ID after a drop or
+// when the stream ends at the token's expiry (the token is refreshed first), so nothing is missed or doubled.
+import type { QueryClient, QueryKey } from "@tanstack/react-query";
+import { useEffect, useSyncExternalStore } from "react";
+import { accessToken, baseUrl, transport } from "./api";
+import { readSse } from "./sse";
+
+export interface LiveEvent {
+  id: string;
+  type: string;
+  source?: string;
+  time?: string;
+  subject?: string;
+  data: Record<string, unknown>;
+}
+
+/** Which caches an event makes stale. Unknown types change nothing. Keys are prefixes (see the screens). */
+export const INVALIDATES: Record<string, QueryKey[]> = {
+  USER_CREATED: [["users"], ["customers"]],
+  USER_UPDATED: [["users"], ["me"]],
+  USER_DELETED: [["users"], ["customers"], ["tasks"], ["meetings"], ["approvals"]],
+  CUSTOMER_CREATED: [["customers"], ["dashboard"]],
+  CUSTOMER_UPDATED: [["customers"]],
+  CUSTOMER_DELETED: [["customers"], ["tasks"], ["meetings"], ["approvals"], ["dashboard"]],
+  CUSTOMER_RESTORED: [["customers"], ["tasks"], ["meetings"], ["dashboard"]],
+  MEETING_CREATED: [["meetings"], ["customers"], ["dashboard"], ["opportunities"]],
+  MEETING_UPDATED: [["meetings"], ["dashboard"]],
+  TASK_CREATED: [["tasks"], ["customers"], ["dashboard"], ["opportunities"]],
+  TASK_UPDATED: [["tasks"], ["dashboard"]],
+  TASK_COMPLETED: [["tasks"], ["dashboard"]],
+  OPPORTUNITY_CREATED: [["opportunities"], ["customers"], ["dashboard"]],
+  OPPORTUNITY_STAGE_CHANGED: [["opportunities"], ["dashboard"]],
+  APPROVAL_REQUESTED: [["approvals"], ["notifications"]],
+  APPROVAL_STATUS_CHANGED: [["approvals"], ["notifications"], ["tasks"], ["dashboard"]],
+  TASK_DUE_SOON: [["notifications"], ["tasks"]],
+  APPROVAL_RESULT: [["approvals"], ["notifications"], ["tasks"]],
+};
+
+// Notifications are stored by analytics from the same events: ask again a moment later, once it has.
+const NOTIFICATION_EVENTS = new Set(["TASK_DUE_SOON", "APPROVAL_RESULT", "APPROVAL_STATUS_CHANGED", "APPROVAL_REQUESTED"]);
+
+export function applyEvent(client: QueryClient, event: LiveEvent): void {
+  for (const key of INVALIDATES[event.type] ?? []) void client.invalidateQueries({ queryKey: key });
+  if (NOTIFICATION_EVENTS.has(event.type)) {
+    setTimeout(() => void client.invalidateQueries({ queryKey: ["notifications"] }), 1500);
+  }
+}
+
+export type LiveState = "idle" | "connecting" | "open" | "retrying";
+let state: LiveState = "idle";
+const listeners = new Set<() => void>();
+function setState(next: LiveState): void {
+  if (state !== next) {
+    state = next;
+    for (const l of listeners) l();
+  }
+}
+export function useLiveState(): LiveState {
+  return useSyncExternalStore(
+    (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    () => state,
+    () => state,
+  );
+}
+
+type Listener = (event: LiveEvent) => void;
+const eventListeners = new Set<Listener>();
+/** Screens that want the events themselves (a toast, a highlight) subscribe here. */
+export function onLiveEvent(listener: Listener): () => void {
+  eventListeners.add(listener);
+  return () => eventListeners.delete(listener);
+}
+
+export interface StreamOptions {
+  client: QueryClient;
+  signal: AbortSignal;
+  fetch?: typeof fetch;
+  /** ms to wait before reconnect attempt n (1-based) */
+  backoff?: (attempt: number) => number;
+}
+
+/** Runs until `signal` aborts: connect, read, reconnect from the last id. */
+export async function runStream({ client, signal, fetch: fetchImpl = transport(), backoff = defaultBackoff }: StreamOptions) {
+  let lastId: string | undefined;
+  let attempt = 0;
+  while (!signal.aborted) {
+    setState(attempt === 0 ? "connecting" : "retrying");
+    try {
+      const token = await accessToken();
+      if (!token) return;
+      const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "text/event-stream" };
+      if (lastId) headers["Last-Event-ID"] = lastId;
+      const response = await fetchImpl(`${baseUrl}/api/stream`, { headers, signal, cache: "no-store" });
+      if (response.status === 401) {
+        attempt += 1; // the token expired between the check and the call: accessToken() refreshes next turn
+      } else if (!response.ok) {
+        throw new Error(`stream answered ${response.status}`);
+      } else {
+        let ready = false;
+        await readSse(response, (message) => {
+          if (message.id) lastId = message.id;
+          if (message.event === "ready") {
+            ready = true;
+            attempt = 0;
+            setState("open");
+            return;
+          }
+          let event: LiveEvent;
+          try {
+            event = JSON.parse(message.data) as LiveEvent;
+          } catch {
+            return;
+          }
+          if (!event.type) event.type = message.event;
+          applyEvent(client, event);
+          for (const l of eventListeners) l(event);
+        });
+        // The stream ended (the token expired, or the server restarted): resume at once with a fresh token.
+        if (ready) continue;
+        attempt += 1;
+      }
+    } catch (error) {
+      if (signal.aborted) break;
+      attempt += 1;
+      setState("retrying");
+      if (import.meta.env.DEV && import.meta.env.MODE !== "test") console.warn("live stream:", error);
+    }
+    await sleep(backoff(Math.max(attempt, 1)), signal);
+  }
+  setState("idle");
+}
+
+function defaultBackoff(attempt: number): number {
+  return Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Keeps the stream open while someone is signed in. */
+export function useLiveStream(client: QueryClient, userId: string | undefined): void {
+  useEffect(() => {
+    if (!userId) return;
+    const controller = new AbortController();
+    void runStream({ client, signal: controller.signal });
+    return () => controller.abort();
+  }, [client, userId]);
+}

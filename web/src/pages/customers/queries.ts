@@ -1,0 +1,122 @@
+// Server state of the customers screen (query keys start with "customers"; tasks/meetings/... keep their own
+// prefixes so the live stream's invalidations reach the detail page's sections too).
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, call } from "../../lib/api";
+import type { components } from "../../api/schema";
+
+export type Customer = components["schemas"]["CustomerOut"];
+export type CustomerInput = components["schemas"]["CustomerCreate"];
+export type CompanySize = components["schemas"]["CompanySize"];
+export const SIZES: CompanySize[] = ["SMALL", "MEDIUM", "LARGE", "ENTERPRISE"];
+
+export interface CustomerFilters {
+  q?: string;
+  industry?: string;
+  size?: CompanySize;
+  deleted?: boolean;
+  limit: number;
+  offset: number;
+}
+
+export function useCustomers(filters: CustomerFilters) {
+  const query = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined && v !== "" && v !== false));
+  return useQuery({
+    queryKey: ["customers", "list", query],
+    queryFn: () => call(() => api.GET("/api/customers", { params: { query } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useCustomer(id: string) {
+  return useQuery({
+    queryKey: ["customers", "one", id],
+    queryFn: () => call(() => api.GET("/api/customers/{customer_id}", { params: { path: { customer_id: id } } })),
+  });
+}
+
+/** null for an empty optional field, so clearing a field clears it on the server. */
+export function cleanInput(values: CustomerInput): CustomerInput {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) out[key] = value === "" ? null : value;
+  return out as unknown as CustomerInput;
+}
+
+function useInvalidate() {
+  const client = useQueryClient();
+  return () => client.invalidateQueries({ queryKey: ["customers"] });
+}
+
+export function useCreateCustomer() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (body: CustomerInput) => call(() => api.POST("/api/customers", { body: cleanInput(body) })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useUpdateCustomer(id: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (body: CustomerInput) =>
+      call(() =>
+        api.PATCH("/api/customers/{customer_id}", { params: { path: { customer_id: id } }, body: cleanInput(body) }),
+      ),
+    onSuccess: invalidate,
+  });
+}
+
+export function useDeleteCustomer() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (id: string) => call(() => api.DELETE("/api/customers/{customer_id}", { params: { path: { customer_id: id } } })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useRestoreCustomer() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (id: string) =>
+      call(() => api.POST("/api/customers/{customer_id}/restore", { params: { path: { customer_id: id } } })),
+    onSuccess: invalidate,
+  });
+}
+
+// -- the detail page's sections -----------------------------------------------------------------------------
+
+export function useCustomerTasks(customerId: string) {
+  return useQuery({
+    queryKey: ["tasks", "customer", customerId],
+    queryFn: () => call(() => api.GET("/api/tasks", { params: { query: { customerId, limit: 100 } } })),
+  });
+}
+
+export function useCustomerMeetings(customerId: string) {
+  return useQuery({
+    queryKey: ["meetings", "customer", customerId],
+    queryFn: () => call(() => api.GET("/api/meetings", { params: { query: { customerId, limit: 100 } } })),
+  });
+}
+
+export function useCustomerDeals(customerId: string) {
+  return useQuery({
+    queryKey: ["opportunities", "customer", customerId],
+    queryFn: () => call(() => api.GET("/api/opportunities", { params: { query: { customerId, limit: 100 } } })),
+  });
+}
+
+/** Approvals have no customer filter: one request per deal of the customer. */
+export function useCustomerApprovals(customerId: string, dealIds: string[]) {
+  return useQuery({
+    queryKey: ["approvals", "customer", customerId, dealIds],
+    enabled: dealIds.length > 0,
+    queryFn: async () => {
+      const pages = await Promise.all(
+        dealIds.map((opportunityId) =>
+          call(() => api.GET("/api/approvals", { params: { query: { opportunityId, limit: 100 } } })),
+        ),
+      );
+      return pages.flatMap((p) => p.items);
+    },
+  });
+}

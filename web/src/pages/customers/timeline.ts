@@ -1,0 +1,36 @@
+// A customer's timeline, put together from what the services return about it (newest first).
+import type { components } from "../../api/schema";
+import type { Customer } from "./queries";
+
+type S = components["schemas"];
+export interface TimelineEntry {
+  at: string;
+  kind: string; // an i18n key under customers:timeline
+  title: string;
+}
+
+export function buildTimeline(
+  customer: Customer,
+  tasks: S["TaskOut"][] = [],
+  meetings: S["MeetingOut"][] = [],
+  deals: S["OpportunityOut"][] = [],
+  approvals: S["ApprovalOut"][] = [],
+): TimelineEntry[] {
+  const entries: TimelineEntry[] = [{ at: customer.createdAt, kind: "customerCreated", title: customer.name }];
+  if (customer.updatedAt !== customer.createdAt) entries.push({ at: customer.updatedAt, kind: "customerUpdated", title: customer.name });
+  if (customer.deletedAt) entries.push({ at: customer.deletedAt, kind: "customerDeleted", title: customer.name });
+  for (const task of tasks) {
+    entries.push({ at: task.createdAt, kind: "taskCreated", title: task.title });
+    if (task.completedAt) entries.push({ at: task.completedAt, kind: "taskCompleted", title: task.title });
+  }
+  for (const meeting of meetings) entries.push({ at: meeting.startsAt, kind: "meeting", title: meeting.title });
+  for (const deal of deals) {
+    entries.push({ at: deal.createdAt, kind: "dealCreated", title: deal.name });
+    if (deal.closedAt) entries.push({ at: deal.closedAt, kind: `deal${deal.stage === "WON" ? "Won" : "Lost"}`, title: deal.name });
+  }
+  for (const approval of approvals) {
+    entries.push({ at: approval.createdAt, kind: "approvalRequested", title: approval.title });
+    if (approval.decidedAt) entries.push({ at: approval.decidedAt, kind: `approval${approval.status}`, title: approval.title });
+  }
+  return entries.sort((a, b) => b.at.localeCompare(a.at));
+}
