@@ -22,6 +22,8 @@ OVERSIGHT = frozenset({"ADMIN", "MANAGER", "COMPLIANCE"})
 PUBLIC = None  # no token needed
 # Routes that also check the account behind the token: a minted token has none, so 401 is right there.
 ACCOUNT_CHECKED = {("GET", "/api/auth/me")}
+# A live stream never ends: a bad cursor makes it answer (422) at once, once past the door.
+PROBE_HEADERS = {("GET", "/api/stream"): {"Last-Event-ID": "not-a-cursor"}}
 
 A_DAY = "2031-01-01T09:00:00Z"
 # (method, path) -> (roles allowed, a body that is valid for an allowed role)
@@ -74,6 +76,7 @@ RULES: dict[tuple[str, str], tuple[frozenset[str] | None, dict[str, Any] | None]
     ("GET", "/api/opportunities/{opportunity_id}"): (ALL, None),
     ("PATCH", "/api/opportunities/{opportunity_id}"): (WRITERS, {"name": "Deal 2"}),
     ("DELETE", "/api/opportunities/{opportunity_id}"): (WRITERS, None),
+    ("GET", "/api/stream"): (ALL, None),  # the live events (the gateway's own route)
     ("POST", "/api/approvals"): (ALL, {"opportunityId": str(uuid.uuid4()), "title": "Discount"}),
     ("GET", "/api/approvals"): (ALL, None),
     ("GET", "/api/approvals/pending"): (OVERSIGHT, None),
@@ -125,7 +128,8 @@ async def test_each_role_gets_what_the_rules_allow(crm, route: tuple[str, str]) 
     outcome: dict[str, int] = {}
     for role in sorted(ALL):
         _, token = token_for(live, role)
-        response = await client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}", **PROBE_HEADERS.get(route, {})}
+        response = await client.request(method, path, json=body, headers=headers)
         outcome[role] = response.status_code
     refused = {role for role, status in outcome.items() if status == 403}
     if route not in ACCOUNT_CHECKED:

@@ -8,13 +8,11 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import orjson
 import pytest
-import uvicorn
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from crm.localinfra.ports import free_port
 from crm.platform.security import Tokens
@@ -23,6 +21,7 @@ from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
 from crm.services.gateway.edge_auth import TokensVerifier
 from crm.services.gateway.upstreams import HttpUpstream
+from tests.support.serving import serving
 from tests.support.waiting import eventually
 
 SECRET = "http-test-secret-" + "h" * 32
@@ -111,29 +110,6 @@ async def start(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> 
 
 def length(body: bytes) -> tuple[bytes, bytes]:
     return (b"content-length", b"%d" % len(body))
-
-
-@asynccontextmanager
-async def serving(app: ASGIApp, **options: Any) -> AsyncIterator[str]:
-    """``app`` on a uvicorn server on 127.0.0.1:<free port>, in this event loop; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, log_config=None, **options
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.ensure_future(server.serve())
-
-    async def started() -> bool:
-        if task.done():
-            task.result()  # raises what stopped it
-        return server.started
-
-    await eventually(started, timeout=10, what=f"a uvicorn server on port {port}")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
 
 
 @pytest.fixture(scope="module")

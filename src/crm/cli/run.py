@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,7 +24,15 @@ def _serve(asgi: object, host: str, port: int) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    drain = getattr(asgi, "drain", None)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[Any] | None = None) -> None:
+            if drain is not None:  # open live streams end now, rather than after the graceful timeout
+                drain()
+            await super().shutdown(sockets)
+
+    server = Server(config)
     try:
         server.run()
     except OSError as exc:

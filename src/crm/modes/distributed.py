@@ -9,10 +9,12 @@ from starlette.types import ASGIApp
 from crm.modes.build import build_service, kafka_bus
 from crm.modes.services import SERVICES
 from crm.modes.tokens import token_issuer, token_security
+from crm.platform.bus import Tailing
 from crm.platform.logs import register_secrets
 from crm.platform.settings import SERVICE_URL_VARIABLES, ConfigError, Settings
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
+from crm.services.gateway.stream import EventStream
 from crm.services.gateway.upstreams import HttpUpstream
 from crm.services.gateway.webapp import WebApp, dist_dir_setting
 
@@ -27,7 +29,8 @@ def build_distributed(name: str, environ: Mapping[str, str] | None = None) -> AS
             raise ConfigError(f"{', '.join(missing)} must be set for the gateway (the services' base URLs)")
         # The edge checks tokens as every service does: JWT_SECRET, else auth's public keys; revocations from
         # user.events when the gateway has Kafka settings.
-        security = token_security(settings, kafka_bus(settings))
+        bus = kafka_bus(settings)  # tailed for revocations and the live stream
+        security = token_security(settings, bus)
         config = settings.service_config(GatewayConfig.from_env)
         return Gateway(
             {s: HttpUpstream(s, settings.service_urls[s], timeout=config.upstream_timeout) for s in SERVICES},
@@ -36,6 +39,7 @@ def build_distributed(name: str, environ: Mapping[str, str] | None = None) -> AS
             on_startup=[security.start],
             on_shutdown=[security.stop],
             webapp=WebApp.from_setting(settings.service_config(dist_dir_setting)),
+            stream=EventStream(bus if isinstance(bus, Tailing) else None, security.verifier),
         )
     bus = kafka_bus(settings)
     # auth signs (JWT_SECRET: HS256; else EdDSA with its own keys) and verifies with its own keys; the others

@@ -14,6 +14,7 @@ from pathlib import Path
 from crm.modes.build import build_service, kafka_bus
 from crm.modes.services import SERVICES
 from crm.modes.tokens import token_issuer, token_security
+from crm.platform.bus import Tailing
 from crm.platform.bus.local_log import LocalLogBus
 from crm.platform.logs import register_secrets
 from crm.platform.runtime import ServiceRuntime
@@ -21,6 +22,7 @@ from crm.platform.security import TokenSecurity
 from crm.platform.settings import Settings
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
+from crm.services.gateway.stream import EventStream
 from crm.services.gateway.upstreams import AsgiUpstream
 from crm.services.gateway.webapp import WebApp, dist_dir_setting
 
@@ -47,9 +49,8 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
     upstreams: dict[str, AsgiUpstream] = {}
     auth = Settings.from_env("auth", env)
     tokens = token_issuer(auth)
-    security = token_security(
-        auth, kafka_bus(auth) if auth.kafka.enabled else local_bus, keys=tokens.verification_keys()
-    )
+    tailed = kafka_bus(auth) if auth.kafka.enabled else local_bus  # revocations and the live stream
+    security = token_security(auth, tailed, keys=tokens.verification_keys())
     for name, spec in SERVICES.items():
         settings = Settings.from_env(name, env)
         register_secrets(settings.secrets())
@@ -77,5 +78,6 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
         on_startup=[start],
         on_shutdown=[stop],
         webapp=WebApp.from_setting(gateway_settings.service_config(dist_dir_setting)),
+        stream=EventStream(tailed if isinstance(tailed, Tailing) else None, security.verifier),
     )
     return Embedded(gateway, runtimes, local_bus, security)

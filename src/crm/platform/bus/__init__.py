@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 
@@ -67,6 +67,7 @@ class Bus(Protocol):
 
 
 Position = tuple[str, int]  # (topic, partition)
+FROM_THE_END = datetime.max.replace(tzinfo=UTC)  # a `since` after every record: start at each partition's end
 
 
 class TailReader(Subscription, Protocol):
@@ -81,7 +82,8 @@ class Tailing(Protocol):
         self, topics: Sequence[str], since: datetime, offsets: Mapping[Position, int] | None = None
     ) -> TailReader:
         """A reader of its own, in no consumer group and committing nothing, from the first record of each
-        topic appended at or after ``since``: every process that tails a topic sees every record of it.
+        topic appended at or after ``since`` (:data:`FROM_THE_END`: the records appended from now on; "now"
+        itself would include the current second's): every process that tails a topic sees every record of it.
         ``offsets``: where to start instead, for the partitions it names (a reader resuming where another
         stopped, from that one's :meth:`TailReader.positions`); an offset past a partition's end starts at its
         end, one whose records retention deleted at the first one left (Kafka: at the end)."""

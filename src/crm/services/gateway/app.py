@@ -41,6 +41,7 @@ from crm.services.gateway.edge_auth import (
 from crm.services.gateway.openapi import SWAGGER_HTML, MergedOpenApi
 from crm.services.gateway.ratelimit import Bucket, Decision, Limiter, make_limiter
 from crm.services.gateway.routes import ROUTES
+from crm.services.gateway.stream import STREAM_OPENAPI, STREAM_PATH, EventStream
 from crm.services.gateway.upstreams import (
     REQUEST_HOP_BY_HOP,
     BodyTooLarge,
@@ -106,15 +107,17 @@ class Gateway:
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
         webapp: WebApp | None = None,
+        stream: EventStream | None = None,
     ) -> None:
         """``verifier``: an object with ``async verify(token) -> Principal`` raising TokenError; None leaves
         the token check to the services alone. ``config``: parsed from the environment by the mode (one built
-        by hand, the default, enforces no rate limit). ``limiter`` overrides the one the config picks."""
+        by hand, the default, enforces no rate limit). ``limiter`` overrides the one the config picks.
+        ``webapp``: the built web app, for every other GET (None: 404); ``stream``: ``GET /api/stream``."""
         self.upstreams = dict(upstreams)
         self.config = config = config or GatewayConfig()
         self.on_startup, self.on_shutdown = list(on_startup), list(on_shutdown)
         self.started_at = time.time()
-        self.openapi = MergedOpenApi(self.upstreams)
+        self.openapi = MergedOpenApi(self.upstreams, STREAM_OPENAPI if stream is not None else None)
         self.verifier: Verifier | None = verifier
         if verifier is not None and config.token_cache_seconds > 0:
             self.verifier = CachedVerifier(verifier, ttl=config.token_cache_seconds)
@@ -125,7 +128,7 @@ class Gateway:
         self.per_ip, self.per_user, self.per_auth = config.per_ip, config.per_user, config.auth
         self.cors = edge.Cors(config.cors_origins)
         self.max_body = config.max_body_bytes
-        self.webapp = webapp
+        self.webapp, self.stream = webapp, stream
         self._areas = {area: self.upstreams[s] for area, s in ROUTES.items() if s in self.upstreams}
 
     # -- the request path ----------------------------------------------------------------------------------
@@ -193,6 +196,9 @@ class Gateway:
         if path.startswith("/api/"):
             upstream = self._areas.get(path[5:].split("/", 1)[0])
         if upstream is None:
+            if path == STREAM_PATH and self.stream is not None:
+                await self.stream.serve(scope, receive, send, authorization, extra)
+                return
             await self._own(path, scope, send, extra, request_id)
             return
 
@@ -346,7 +352,13 @@ class Gateway:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def drain(self) -> None:
+        """The server is stopping: end the answers that would last (live streams) so it need not wait."""
+        if self.stream is not None:
+            self.stream.drain()
+
     async def close(self) -> None:
+        self.drain()
         for hook in self.on_shutdown:
             await hook()
         for upstream in self.upstreams.values():

@@ -130,8 +130,10 @@ def _rewrite_refs(document: dict[str, Any], renames: Mapping[str, str]) -> dict[
 class MergedOpenApi:
     """Builds the merged document on demand and keeps it for a minute."""
 
-    def __init__(self, upstreams: Mapping[str, ASGIApp]) -> None:
+    def __init__(self, upstreams: Mapping[str, ASGIApp], own_paths: Mapping[str, Any] | None = None) -> None:
+        """``own_paths``: the gateway's own API routes (the live stream), added to the services' ones."""
         self.upstreams = upstreams
+        self.own_paths = dict(own_paths or {})
         self._cached: tuple[float, bytes] | None = None
 
     async def document(self) -> bytes:
@@ -143,7 +145,9 @@ class MergedOpenApi:
                 documents[name] = await fetch_json(upstream, "/openapi.json")
             except Exception:  # noqa: S112 - a service that is down is left out of this minute's document
                 continue
-        body = orjson.dumps(merge(documents, title="CRM API", version="1.0.0"))
+        merged = merge(documents, title="CRM API", version="1.0.0")
+        merged["paths"] = dict(sorted({**merged["paths"], **self.own_paths}.items()))
+        body = orjson.dumps(merged)
         if len(documents) == len(self.upstreams):
             self._cached = (time.monotonic(), body)
         return body
