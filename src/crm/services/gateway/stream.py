@@ -38,6 +38,7 @@ RECHECK_SECONDS = 1.0
 Headers = list[tuple[bytes, bytes]]
 log = logging.getLogger("crm.gateway")
 
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
 STREAM_OPENAPI: dict[str, Any] = {
     STREAM_PATH: {
         "get": {
@@ -68,9 +69,9 @@ STREAM_OPENAPI: dict[str, Any] = {
                     "description": "The stream of events",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
                 },
-                "401": {"description": "No valid token"},
-                "422": {"description": "Last-Event-ID is not a cursor of this stream"},
-                "503": {"description": "The event bus is unavailable (retry after Retry-After)"},
+                "401": {"description": "Missing, invalid, expired or revoked token", "content": _ERROR},
+                "422": {"description": "Last-Event-ID is not a cursor of this stream", "content": _ERROR},
+                "503": {"description": "No event bus now: retry after Retry-After", "content": _ERROR},
             },
         }
     }
