@@ -3,7 +3,8 @@ memory (RSS) after a run of N API operations.
 
 Goals (issue 8): cold start ≤ 2 s, RSS ≤ 150 MB after 10,000 operations. Prints figures, asserts nothing.
 
-Usage: .venv/bin/python -m bench.embedded [--operations 10000] [--starts 3]
+Usage: .venv/bin/python -m bench rss coldstart
+       (or: .venv/bin/python -m bench.embedded [--operations 10000] [--starts 3])
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.stats import Figure, print_figures
 from crm.localinfra.ports import free_port
 
 ADMIN = {"email": "admin@example.com", "password": "Admin-Password-1"}
@@ -88,6 +90,48 @@ async def operations(port: int, count: int) -> float:
         return count / (time.perf_counter() - started)
 
 
+def figures(work: Path, operations_count: int, starts: int) -> list[Figure]:
+    """Cold start (median of ``starts`` fresh data dirs) and RSS after ``operations_count`` operations."""
+    cold: list[float] = []
+    for attempt in range(starts):
+        process, seconds = start_dev(work / f"fresh-{attempt}", free_port())
+        cold.append(seconds)
+        process.terminate()
+        process.wait(30)
+    port = free_port()
+    process, _ = start_dev(work / "load", port)
+    try:
+        idle = rss_mb(process.pid)
+        rate = asyncio.run(operations(port, operations_count))
+        loaded = rss_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(30)
+    print(f"\n`crm dev` cold starts: {', '.join(f'{s:.2f}' for s in cold)} s")
+    print(
+        f"RSS after start {idle:.0f} MB; after {operations_count} operations {loaded:.0f} MB; "
+        f"{rate:.0f} operations/s sequential"
+    )
+    return [
+        Figure(
+            f"`crm dev` RSS after {operations_count:,} operations",
+            "MB",
+            loaded,
+            150,
+            False,
+            note=f"{idle:.0f} MB idle",
+        ),
+        Figure(
+            "`crm dev` cold start to first answered request",
+            "s",
+            statistics.median(cold),
+            2,
+            False,
+            note=f"median of {starts}, max {max(cold):.2f} s",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -96,29 +140,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
-        cold: list[float] = []
-        for attempt in range(args.starts):
-            process, seconds = start_dev(Path(tmp) / f"fresh-{attempt}", free_port())
-            cold.append(seconds)
-            process.terminate()
-            process.wait(30)
-        port = free_port()
-        process, _ = start_dev(Path(tmp) / "load", port)
-        try:
-            idle = rss_mb(process.pid)
-            rate = asyncio.run(operations(port, args.operations))
-            loaded = rss_mb(process.pid)
-        finally:
-            process.terminate()
-            process.wait(30)
-    print(
-        f"\n`crm dev` cold start to first answered request ({args.starts} fresh data dirs): "
-        f"median {statistics.median(cold):.2f} s, max {max(cold):.2f} s   (goal ≤ 2 s)"
-    )
-    print(
-        f"RSS after start {idle:.0f} MB; after {args.operations} operations {loaded:.0f} MB (goal ≤ 150 MB); "
-        f"{rate:.0f} operations/s sequential"
-    )
+        print_figures(figures(Path(tmp), args.operations, args.starts))
 
 
 if __name__ == "__main__":

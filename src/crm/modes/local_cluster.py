@@ -97,9 +97,11 @@ def start_cluster(
     services: list[str] = SERVICES,
     *,
     jwt_secret: str | None = JWT_SECRET,
+    gateway_overrides: Mapping[str, str] | None = None,
 ) -> Cluster:
     """Start ``services`` (each its own database ``<prefix>_<name>``) and a gateway in front of them; tokens
-    are HS256 with ``jwt_secret``, or EdDSA when it is None."""
+    are HS256 with ``jwt_secret``, or EdDSA when it is None. ``gateway_overrides``: gateway variables set last
+    (e.g. its rate limits)."""
     processes: dict[str, ServiceProcess] = {}
     ports = dict(zip(services, free_ports(len(services)), strict=True))
     for name in services:
@@ -114,6 +116,7 @@ def start_cluster(
     if jwt_secret:
         gateway_env["JWT_SECRET"] = jwt_secret
     gateway_env.update(dev_rate_limits({}))  # every test request comes from 127.0.0.1
+    gateway_env.update(gateway_overrides or {})
     if len(services) == len(SERVICES):
         (logs / f"{prefix}-gateway.log").unlink(missing_ok=True)
         processes["gateway"] = ServiceProcess(
