@@ -757,6 +757,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's live events (Server-Sent Events)
+         * @description A `text/event-stream` that stays open: first `event: ready` with `data: {"cursor": …}`, then per event `id: <cursor>`, `event: <EVENT_TYPE>`, `data: {id, type, source, time, subject, data}` (the payload as in docs/events.md), and a `: keep-alive` comment every 15 s. Reconnect with `Last-Event-ID: <the last id received>` to get exactly the events after it. A caller receives the events whose payload names them (owner, assignee, requester, recipient, decider, …); MANAGER, ADMIN and COMPLIANCE also every customer, sales-activity and deal event (so every APPROVAL_REQUESTED); never security events or another user's notifications. The stream ends when the token expires or is revoked.
+         */
+        get: operations["stream_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks": {
         parameters: {
             query?: never;
@@ -5081,6 +5101,56 @@ export interface operations {
             };
             /** @description Too many requests: retry after `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    stream_events: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last message received: resume right after it. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Last-Event-ID is not a cursor of this stream */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No event bus now: retry after Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
