@@ -2,8 +2,13 @@
 
 For each record: decode the envelope, claim it in the inbox and run the handlers in ONE transaction, then
 commit the offset. A crash anywhere before the offset commit means redelivery, which the inbox turns into a
-no-op. Poison records (not an envelope, a payload that fails validation, a handler that keeps failing) go
-to ``<topic>.dlq`` with the reason in headers after bounded retries, and the consumer moves on. Transient
+no-op. A fetched batch shares one transaction (one commit, its inbox rows claimed in one statement, one offset
+commit after it): a commit costs far more than an event's effects. If anything in that transaction fails, it
+is rolled back whole and the batch is applied again one record at a time, so a poison record is found alone
+and neither blocks nor loses the others.
+
+Poison records (not an envelope, a payload that fails validation, a handler that keeps failing) go to
+``<topic>.dlq`` with the reason in headers after bounded retries, and the consumer moves on. Transient
 failures (the database or broker unreachable) are retried without limit: they are not the message's fault.
 
 Each record is handled inside a consumer span that continues the record's ``traceparent``: the handler's log
@@ -13,10 +18,12 @@ lines carry the trace and event ids, and the events it emits carry the trace on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -26,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from crm.platform.bus import Bus, BusError, IncomingRecord, OutgoingRecord, Subscription
 from crm.platform.db import Database
 from crm.platform.events import Envelope, EnvelopeError
-from crm.platform.inbox import claim
+from crm.platform.inbox import claim, claim_many
 from crm.platform.logs import event_var, service_var
 from crm.platform.metrics import ServiceMetrics
 from crm.platform.outbox import Outbox
@@ -38,6 +45,13 @@ CONSUMER_CONNECTED = "✅ Kafka Consumer connected"
 
 # A handler writes its effect (and any events it emits) in the Tx it is given; it never commits.
 Handler = Callable[[Tx, Envelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    record: IncomingRecord
+    envelope: Envelope
+    handlers: Sequence[Handler]
 
 
 class PoisonMessage(Exception):
@@ -59,6 +73,7 @@ class EventConsumer:
         log: logging.LoggerAdapter[logging.Logger],
         max_attempts: int = 5,
         retry_delay: float = 0.2,
+        batch_size: int = 500,
         tracer: Tracer | None = None,
         metrics: ServiceMetrics | None = None,
     ) -> None:
@@ -66,12 +81,14 @@ class EventConsumer:
         self.outbox, self.inbox, self.handlers, self.topics = outbox, inbox, handlers, list(topics)
         self.log = log
         self.max_attempts, self.retry_delay = max_attempts, retry_delay
+        self.batch_size = batch_size
         self.label = str(log.extra.get("service", service)) if log.extra else service
         self.tracer = tracer or Tracer(self.label)
         self.metrics = metrics or ServiceMetrics(self.label)
         self.applied = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        self.batches_split = 0  # batches whose shared transaction failed and were applied one by one
         self.connected = asyncio.Event()
         self._subscription: Subscription | None = None
 
@@ -89,11 +106,10 @@ class EventConsumer:
                 failures = 0
                 metered = self.bus.name == "kafka"
                 while True:
-                    records = await subscription.fetch(max_records=200, timeout=1.0)
+                    records = await subscription.fetch(max_records=self.batch_size, timeout=1.0)
                     if metered and records:  # every record of the topics is read, handled here or not
                         self.metrics.kafka_messages("consumed", len(records), self.log)
-                    for record in records:
-                        await self.process(record)
+                    await self.process_batch(records)
                     await subscription.commit(records)
             except asyncio.CancelledError:
                 raise
@@ -117,14 +133,44 @@ class EventConsumer:
 
     async def process(self, record: IncomingRecord) -> None:
         """Apply one record; returns when it is applied, skipped as a duplicate or dead-lettered."""
-        try:
-            envelope = Envelope.from_record(record.topic, record.value, record.headers)
-        except EnvelopeError as exc:
-            await self.dead_letter(record, "invalid-envelope", str(exc))
-            return
-        handlers = self.handlers.get(envelope.type)
-        if not handlers:
-            return  # another service's business
+        await self.process_batch([record])
+
+    async def process_batch(self, records: Sequence[IncomingRecord]) -> None:
+        """Apply ``records`` in order; returns when each is applied, skipped as a duplicate (or as another
+        service's business) or dead-lettered. Several handled records share one transaction; if it fails,
+        nothing of it is kept and each record is applied in a transaction of its own, with retries."""
+        batch: list[_Delivery] = []
+        for record in records:
+            try:
+                envelope = Envelope.from_record(record.topic, record.value, record.headers)
+            except EnvelopeError as exc:
+                await self.dead_letter(record, "invalid-envelope", str(exc))
+                continue
+            handlers = self.handlers.get(envelope.type)
+            if handlers:  # else another service's business
+                batch.append(_Delivery(record, envelope, handlers))
+        if len(batch) > 1:
+            try:
+                await self._apply_batch(batch)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a poison record, a failing handler, the database: find out alone
+                self.batches_split += 1
+                self.log.warning(
+                    "🔁 A batch of %d events failed (%s: %s); applying them one at a time",
+                    len(batch),
+                    type(exc).__name__,
+                    str(exc)[:300],
+                )
+        for delivery in batch:
+            with self._delivering(delivery):
+                await self._handle(delivery.record, delivery.envelope, delivery.handlers)
+
+    @contextlib.contextmanager
+    def _delivering(self, delivery: _Delivery) -> Iterator[None]:
+        """The record's consumer span and log context (trace and event ids), and its "received" line."""
+        record, envelope = delivery.record, delivery.envelope
         service_token = service_var.set(self.label)
         event_token = event_var.set((envelope.id, envelope.type))
         try:
@@ -144,10 +190,43 @@ class EventConsumer:
                 },
             ):
                 self.log.info("📥 Event received: %s from topic %s", envelope.type, record.topic)
-                await self._handle(record, envelope, handlers)
+                yield
         finally:
             event_var.reset(event_token)
             service_var.reset(service_token)
+
+    async def _apply_batch(self, batch: Sequence[_Delivery]) -> None:
+        """Apply every delivery of ``batch`` not applied before, in order, in ONE transaction with their
+        inbox rows. Raises (and keeps nothing) if any handler or the commit fails."""
+        started = time.perf_counter()
+        applied: list[_Delivery] = []
+        duplicates: list[_Delivery] = []
+        async with self.db.transaction() as session:
+            fresh = await claim_many(
+                session, self.inbox, self.group, [(d.envelope.id, d.envelope.type) for d in batch]
+            )
+            tx = Tx(session, self.outbox, self.service)
+            for delivery in batch:
+                with self._delivering(delivery):
+                    if delivery.envelope.id not in fresh:
+                        self.log.debug(
+                            "Duplicate %s %s skipped", delivery.envelope.type, delivery.envelope.id
+                        )
+                        duplicates.append(delivery)
+                        continue
+                    fresh.discard(delivery.envelope.id)  # a second copy in this batch is a duplicate
+                    for handler in delivery.handlers:
+                        await handler(tx, delivery.envelope)
+                    applied.append(delivery)
+        seconds = (time.perf_counter() - started) / len(batch)
+        now = datetime.now(UTC)
+        for delivery in applied:
+            topic, envelope = delivery.record.topic, delivery.envelope
+            self.metrics.consumed(topic, envelope.type, seconds, (now - envelope.time).total_seconds())
+        for delivery in duplicates:
+            self.metrics.duplicate(delivery.record.topic, delivery.envelope.type)
+        self.applied += len(applied)
+        self.duplicates += len(duplicates)
 
     async def _handle(self, record: IncomingRecord, envelope: Envelope, handlers: Sequence[Handler]) -> None:
         started = time.perf_counter()

@@ -6,6 +6,8 @@ finds its row and is skipped: redelivery is a no-op.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Column, MetaData, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,3 +40,26 @@ async def claim(session: AsyncSession, table: Table, consumer: str, event_id: st
     )
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_many(
+    session: AsyncSession, table: Table, consumer: str, events: Sequence[tuple[str, str]]
+) -> set[str]:
+    """Record, in one statement, that ``consumer`` applies each ``(event_id, event_type)`` in this
+    transaction; returns the ids it had not applied before (an id given twice counts once).
+
+    Rows go in in id order, so two instances claiming overlapping batches (during a rebalance) lock the keys
+    in the same order and one waits for the other instead of deadlocking."""
+    if not events:
+        return set()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    types = dict(reversed(events))  # the first type given for an id
+    rows = [{"consumer": consumer, "event_id": i, "event_type": types[i]} for i in sorted(types)]
+    statement = (
+        insert(table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(table.c.event_id)
+    )
+    return set((await session.execute(statement)).scalars())

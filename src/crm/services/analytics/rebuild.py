@@ -108,7 +108,7 @@ async def rebuild(
             timeout = idle_timeout
             for record in records:
                 first_offsets.setdefault((record.topic, record.partition), record.offset)
-                await replay.process(record)
+            await replay.process_batch(records)
             report.records += len(records)
             _log.info("🔁 Rebuild: %d records replayed", report.records)
     finally:
