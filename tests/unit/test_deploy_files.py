@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -442,6 +443,23 @@ def test_dockerfile_builds_a_small_image_that_runs_as_non_root() -> None:
     environment = " ".join(instructions("ENV"))
     for setting in ("PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1", "PORT=8000"):
         assert setting in environment
+
+
+def test_the_image_and_the_wheel_carry_the_built_web_app() -> None:
+    froms = instructions("FROM")
+    assert froms[0] == "${NODE_IMAGE} AS web", "a Node stage builds the web app first"
+    assert re.search(r"^ARG NODE_IMAGE=node:(2[2-9]|[3-9]\d)\b", dockerfile(), re.M), "Vite: Node >= 20.19"
+    runs = instructions("RUN")
+    assert "npm ci --no-audit --no-fund" in runs and "npm run build" in runs
+    # Copied into the package before the wheel is built: the wheel carries it as package data.
+    copy = "--from=web /web/dist ./src/crm/webui/dist"
+    assert copy in instructions("COPY")
+    assert dockerfile().index(copy) < dockerfile().index("pip wheel")
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert package_data["package-data"]["crm.webui"] == ["dist/**/*"]
+    entries = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
+    assert {"web/dist", "**/node_modules"} <= entries, "the image builds the app itself, from the sources"
+    assert "web" not in entries
 
 
 def test_dockerfile_health_check_uses_urllib_on_health() -> None:
