@@ -15,3 +15,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if report.skipped and item.get_closest_marker("connected") is not None:
         report.outcome = "failed"
         report.longrepr = f"connected test skipped (not allowed: the test bed must run): {report.longrepr}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--long",
+        action="store_true",
+        default=False,
+        help="the fault suite (tests/chaos) drives 10,000 operations per load instead of a small load",
+    )

@@ -98,14 +98,17 @@ def start_cluster(
     *,
     jwt_secret: str | None = JWT_SECRET,
     gateway_overrides: Mapping[str, str] | None = None,
+    own_postgres: Mapping[str, PostgresCluster] | None = None,
 ) -> Cluster:
     """Start ``services`` (each its own database ``<prefix>_<name>``) and a gateway in front of them; tokens
     are HS256 with ``jwt_secret``, or EdDSA when it is None. ``gateway_overrides``: gateway variables set last
-    (e.g. its rate limits)."""
+    (e.g. its rate limits). ``own_postgres`` puts the services it names on a PostgreSQL cluster of their own
+    (so one service's database can be restarted alone)."""
     processes: dict[str, ServiceProcess] = {}
     ports = dict(zip(services, free_ports(len(services)), strict=True))
     for name in services:
-        env = service_env(name, postgres, f"{prefix}_{name}", kafka_for[name], jwt_secret)
+        server = (own_postgres or {}).get(name, postgres)
+        env = service_env(name, server, f"{prefix}_{name}", kafka_for[name], jwt_secret)
         if "auth" in ports and name != "auth":  # where auth publishes its public keys
             env["AUTH_SERVICE_URL"] = f"http://127.0.0.1:{ports['auth']}"
         (logs / f"{prefix}-{name}.log").unlink(missing_ok=True)
