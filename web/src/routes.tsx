@@ -2,7 +2,7 @@
 // To add a screen: create src/pages/<screen>/, add a line here, and its locales in src/locales/{en,ja}/.
 import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { Role } from "./lib/session";
-import { ADMIN_AREA, REPORT_READERS } from "./lib/roles";
+import { ADMIN_AREA } from "./lib/roles";
 
 export interface ScreenRoute {
   path: string;
@@ -24,7 +24,6 @@ export const appRoutes: ScreenRoute[] = [
   { path: "/", component: lazy(() => import("./pages/dashboard/DashboardPage")), nav: { label: "dashboard", icon: "dashboard" } },
   { path: "/customers", component: lazy(() => import("./pages/customers/CustomersPage")), nav: { label: "customers", icon: "customers" } },
   { path: "/customers/:customerId", component: lazy(() => import("./pages/customers/CustomerDetailPage")) },
+  { path: "/admin", component: lazy(() => import("./pages/admin/AdminPage")), nav: { label: "admin", icon: "admin" }, roles: ADMIN_AREA },
   { path: "/notifications", component: lazy(() => import("./pages/notifications/NotificationsPage")), nav: { label: "notifications", icon: "notifications" } },
 ];
-
-export const ROLE_LIMITS = { reports: REPORT_READERS, admin: ADMIN_AREA };

@@ -54,9 +54,14 @@ export function NotificationBell() {
                   }}
                 >
                   <Text size="sm">{n.title}</Text>
-                  <Text size="xs" c="dimmed">
-                    {formatRelative(n.createdAt)} · <Badge size="xs" variant="light">{n.kind}</Badge>
-                  </Text>
+                  <Group gap={6}>
+                    <Text size="xs" c="dimmed">
+                      {formatRelative(n.createdAt)}
+                    </Text>
+                    <Badge size="xs" variant="light">
+                      {n.kind}
+                    </Badge>
+                  </Group>
                 </UnstyledButton>
                 <Button size="compact-xs" variant="light" onClick={() => markRead.mutate(n.id)} aria-label={t("notifications.markReadOf", { title: n.title })}>
                   {t("notifications.markRead")}

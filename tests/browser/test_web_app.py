@@ -1,0 +1,126 @@
+"""The web app in a real browser against `crm dev`: what a sales team does every morning, and the live
+updates that come from the events."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import screenshot
+
+PASSWORD = "Password123!"
+
+
+def unique_email(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+async def register(page: Page, name: str, email: str, *, role: str = "USER") -> None:
+    await page.goto("/register")
+    await page.get_by_label(re.compile(r"^Name")).fill(name)
+    await page.get_by_label(re.compile(r"^Email")).fill(email)
+    await page.get_by_role("textbox", name=re.compile(r"^Password")).fill(PASSWORD)
+    if role == "SALES":
+        await page.get_by_text("In sales").click()
+    await page.get_by_role("button", name="Register").click()
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+async def open_nav(page: Page, label: str) -> None:
+    await page.get_by_role("navigation", name="Main navigation").get_by_role("link", name=label).click()
+
+
+async def test_register_then_the_user_sees_their_own_customer(page: Page) -> None:
+    await page.goto("/")
+    await expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # signed out: to sign-in
+    await screenshot(page, "01-sign-in")
+    await page.goto("/register")
+    await expect(page.get_by_role("button", name="Register")).to_be_visible()
+    await screenshot(page, "02-register")
+
+    email = unique_email("browser-user")
+    await register(page, "Browser User", email)
+    await expect(page.get_by_test_id("signed-in-user")).to_have_text("Browser User")
+
+    await open_nav(page, "Customers")
+    # USER_CREATED → customer-service creates the user's own customer record: it appears in the list.
+    row = page.get_by_test_id("customer-row").filter(has_text=email)
+    await expect(row).to_be_visible()
+    await expect(row).to_contain_text("Browser User")
+    await expect(row).to_contain_text("mine")
+    await screenshot(page, "04-customers")
+
+
+async def test_a_new_customers_first_contact_task_appears_on_its_page_without_a_reload(page: Page) -> None:
+    await register(page, "Sales Person", unique_email("browser-sales"), role="SALES")
+    await open_nav(page, "Customers")
+    await page.get_by_role("button", name="New customer").click()
+    dialog = page.get_by_role("dialog", name="New customer")
+    await dialog.get_by_label(re.compile(r"^Name")).fill("Test Company")
+    await dialog.get_by_label("Email").fill("contact@testcompany.com")
+    await dialog.get_by_label("Industry").fill("Technology")
+    await dialog.get_by_role("button", name="Save").click()
+
+    await expect(page.get_by_role("heading", name="Test Company")).to_be_visible()
+    url_after_create = page.url
+    # CUSTOMER_CREATED → sales-activity creates the first-contact task → TASK_CREATED on the live stream.
+    task = page.get_by_test_id("customer-task").filter(has_text="Initial contact: Test Company")
+    await expect(task).to_be_visible(timeout=20_000)
+    assert page.url == url_after_create  # no navigation, no reload
+    await screenshot(page, "05-customer-detail")
+
+    await page.get_by_role("tab", name=re.compile("Timeline")).click()
+    await expect(page.get_by_text("Customer created")).to_be_visible()
+    await screenshot(page, "06-customer-timeline")
+
+    await open_nav(page, "Dashboard")
+    await expect(page.get_by_text("Pipeline value by stage")).to_be_visible()
+    await expect(page.get_by_role("link", name=re.compile(r"^Customers \d+$"))).to_be_visible()  # a key count
+    await screenshot(page, "03-dashboard")
+
+    await open_nav(page, "Notifications")
+    await expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+    await screenshot(page, "07-notifications")
+
+
+async def test_a_422_is_shown_beside_its_field_and_the_typed_values_stay(page: Page) -> None:
+    await register(page, "Careless Typist", unique_email("browser-422"), role="SALES")
+    await open_nav(page, "Customers")
+    await page.get_by_role("button", name="New customer").click()
+    dialog = page.get_by_role("dialog", name="New customer")
+    await dialog.get_by_label(re.compile(r"^Name")).fill("Typo Company")
+    await dialog.get_by_label("Email").fill("not-an-email")
+    await dialog.get_by_role("button", name="Save").click()
+
+    email = dialog.get_by_label("Email")
+    await expect(email).to_have_attribute("aria-invalid", "true")
+    error_id = await email.get_attribute("aria-describedby")
+    assert error_id, "the field names its error"
+    error = page.locator(f"[id='{error_id.split()[-1]}']")
+    await expect(error).to_contain_text(re.compile("email", re.IGNORECASE))
+    await expect(email).to_have_value("not-an-email")
+    await expect(dialog.get_by_label(re.compile(r"^Name"))).to_have_value("Typo Company")
+    await screenshot(page, "08-customer-422")
+
+
+async def test_a_user_cannot_reach_administration(page: Page) -> None:
+    await register(page, "Plain User", unique_email("browser-plain"))
+    nav = page.get_by_role("navigation", name="Main navigation")
+    await expect(nav.get_by_role("link", name="Customers")).to_be_visible()
+    await expect(nav.get_by_role("link", name="Administration")).to_have_count(0)
+    await page.goto("/admin")
+    await expect(page.get_by_role("alert")).to_contain_text("Not allowed")
+    await expect(page.get_by_role("table", name="Users")).to_have_count(0)
+
+
+async def test_the_language_switch_shows_japanese_with_japanese_dates(context: BrowserContext) -> None:
+    page = await context.new_page()
+    await register(page, "日本 太郎", unique_email("browser-ja"))
+    await page.get_by_text("日本語").click()
+    await expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
+    await page.get_by_role("navigation", name="メインナビゲーション").get_by_role("link", name="顧客").click()
+    row = page.get_by_test_id("customer-row").first
+    await expect(row).to_contain_text(re.compile(r"\d{4}/\d{1,2}/\d{1,2}"))  # ja-JP: 2026/12/01
+    await screenshot(page, "09-customers-ja")
