@@ -87,7 +87,7 @@ def crm_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    """Poll /health until it answers 200, with a deadline (a cold start compiles nothing but is slow on CI)."""
+    """Poll /health until it answers 200, with a deadline (a cold start is slow on a busy CI machine)."""
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
@@ -102,13 +102,19 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
+def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    require_chromium()
     async with async_playwright() as playwright:
         # launch() gives every run a new, empty, temporary user-data directory.
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield browser
         finally:
@@ -117,7 +123,9 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def context(browser: Browser, crm_dev: str) -> AsyncIterator[BrowserContext]:
-    context = await browser.new_context(base_url=crm_dev, viewport={"width": 1280, "height": 860}, locale="en-US")
+    context = await browser.new_context(
+        base_url=crm_dev, viewport={"width": 1280, "height": 860}, locale="en-US"
+    )
     context.set_default_timeout(20_000)
     try:
         yield context
