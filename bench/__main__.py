@@ -12,6 +12,8 @@ Figures (names to select some of them; all by default):
   relay      the outbox relay draining pending rows into Kafka (yardstick: Kafka's ProducerPerformance)
   rss        `crm dev` RSS after N API operations
   coldstart  `crm dev` cold start to the first answered request
+  web        the web app in Chromium: initial JavaScript per route, the dashboard's first paint, the customers
+             list with 10,000 customers, a customer's creation → its task on the open stream / in the page
 
 Usage: .venv/bin/python -m bench [--quick] [FIGURE ...]
 Profile one figure: .venv/bin/py-spy record -o consume.svg -- .venv/bin/python -m bench consume
@@ -28,11 +30,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import embedded, kafka_figures, register_to_customer, writes
+from bench import embedded, kafka_figures, register_to_customer, web, writes
 from bench.bed import Bed
 from bench.stats import Figure, print_figures
 
-FIGURES = ["latency", "writes", "consume", "relay", "rss", "coldstart"]
+FIGURES = ["latency", "writes", "consume", "relay", "rss", "coldstart", "web"]
 
 
 def _sizes(args: argparse.Namespace) -> dict[str, int]:
@@ -43,8 +45,19 @@ def _sizes(args: argparse.Namespace) -> dict[str, int]:
         "rows": 100_000,
         "operations": 10_000,
         "starts": 3,
+        "customers": 10_000,
+        "samples": 20,
     }
-    quick = {"users": 20, "seconds": 3, "events": 10_000, "rows": 5_000, "operations": 500, "starts": 1}
+    quick = {
+        "users": 20,
+        "seconds": 3,
+        "events": 10_000,
+        "rows": 5_000,
+        "operations": 500,
+        "starts": 1,
+        "customers": 1_000,
+        "samples": 5,
+    }
     chosen = quick if args.quick else full
     return {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in chosen.items()}
 
@@ -72,6 +85,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="relay: pending outbox rows (100,000)")
     parser.add_argument("--operations", type=int, help="rss: API operations before measuring (10,000)")
     parser.add_argument("--starts", type=int, help="coldstart: fresh starts, the median kept (3)")
+    parser.add_argument("--customers", type=int, help="web: customers in the list (10,000)")
+    parser.add_argument("--samples", type=int, help="web: creations timed to the stream and the page (20)")
     args = parser.parse_args()
     unknown = sorted(set(args.figures) - set(FIGURES))
     if unknown:
@@ -103,6 +118,9 @@ def main() -> None:
                         "coldstart" in chosen and "RSS" not in figure.name
                     ):
                         results.append(figure)
+            if "web" in chosen:
+                bed.close()  # the browser and `crm dev` alone on the machine
+                results += web.figures(Path(tmp) / "web", size["customers"], size["samples"])
         finally:
             bed.close()
     print_figures(results)
