@@ -32,6 +32,7 @@ class ChaosBed:
     # every secret the suite used, for the log check (never in a failure's output)
     passwords: set[str] = field(default_factory=set, repr=False)
     tokens: set[str] = field(default_factory=set, repr=False)
+    drivers: list[Driver] = field(default_factory=list, repr=False)
     seed: int = 8
 
     @property
@@ -53,9 +54,7 @@ class ChaosBed:
     ) -> Driver:
         """Run a seeded load through the gateway; ``fault`` is awaited once ``at`` of it is done, while the
         load goes on. Returns the driver (its ledger is the suite's)."""
-        self.seed += 1
-        driver = Driver(self.cluster.gateway, seed=self.seed, operations=operations or self.operations)
-        driver.ledger = self.ledger
+        driver = self.driver(operations or self.operations)
         task = asyncio.create_task(driver.run())
         try:
             if fault is not None:
@@ -70,9 +69,15 @@ class ChaosBed:
             await task
         finally:
             task.cancel()
-            self.passwords |= driver.passwords
-            self.tokens |= driver.tokens
         assert not self.ledger.failures, self.ledger.failures
+        return driver
+
+    def driver(self, operations: int, *, pace: float | None = None) -> Driver:
+        """A new seeded driver writing into the suite's ledger (run it with ``await driver.run()``)."""
+        self.seed += 1
+        driver = Driver(self.cluster.gateway, seed=self.seed, operations=operations, pace=pace)
+        driver.ledger = self.ledger
+        self.drivers.append(driver)
         return driver
 
     # -- faults ----------------------------------------------------------------------------------------

@@ -178,8 +178,12 @@ def _unreachable(response: httpx.Response) -> bool:
 class Driver:
     """``operations`` seeded operations spread over ``workers`` concurrent clients, each with its users."""
 
-    def __init__(self, gateway: str, *, seed: int, operations: int, workers: int = 3) -> None:
+    def __init__(
+        self, gateway: str, *, seed: int, operations: int, workers: int = 3, pace: float | None = None
+    ) -> None:
+        """``pace``: at most that many operations per second in all (None: as fast as answers come)."""
         self.gateway, self.seed, self.operations, self.workers = gateway, seed, operations, workers
+        self.pace = pace
         self.run_id = f"{seed}-{secrets.token_hex(3)}"
         self.ledger = Ledger()
         self.done = 0
@@ -187,6 +191,11 @@ class Driver:
         self.tokens: set[str] = set()
         self._admin = ""
         self._manager = ""
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Let each worker finish the operation it is in, then end (for a load that runs until told)."""
+        self._stopping = True
 
     async def run(self) -> Ledger:
         async with httpx.AsyncClient(base_url=self.gateway, timeout=20) as api:
@@ -240,7 +249,12 @@ class Driver:
         rng = random.Random(self.seed * 1000 + index)
         actors: list[Actor] = []
         names, weights = zip(*MIX, strict=True)
+        started = time.monotonic()
         for n in range(count):
+            if self._stopping:
+                return
+            if self.pace:  # the load's shape, not a wait for a condition
+                await asyncio.sleep(max(0.0, started + n * self.workers / self.pace - time.monotonic()))
             op = "register" if not actors else rng.choices(names, weights)[0]
             marker = f"chaos-{self.run_id}-w{index}-{n}"
             await getattr(self, f"_{op}")(client, rng, actors, marker)
