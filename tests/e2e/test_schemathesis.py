@@ -28,6 +28,7 @@ from schemathesis.checks import CHECKS
 from schemathesis.config import SchemathesisConfig
 
 from tests.support.embedded import login, register, running_embedded
+from tests.support.opportunity import quiesce
 
 T = TypeVar("T")
 MAX_EXAMPLES = 10  # per operation, role and mode: ~2 x 2 x 57 x 10 requests, well under a minute here
@@ -77,7 +78,7 @@ def crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crm]:
 
     # The limits would answer 429 to most of the run (documented, but then nothing else would be tested).
     embedded = running_embedded(tmp_path_factory.mktemp("schemathesis"), RATE_LIMIT_ENABLED="false")
-    _, client = run(embedded.__aenter__())
+    embedded_crm, client = run(embedded.__aenter__())
     try:
         admin = run(login(client))["token"]
         run(register(client, "plain-user@example.com"))
@@ -85,6 +86,7 @@ def crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crm]:
         document = run(client.get("/openapi.json")).json()
         yield Crm(loop, client, {"ADMIN": admin, "USER": user}, document)
     finally:
+        run(quiesce(embedded_crm))
         run(embedded.__aexit__(None, None, None))
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crm.platform import logs, metrics
 from crm.platform.errors import AppError
 from crm.platform.logs import request_id_var, service_var
+from crm.platform.nul import refuse_nul
 from crm.platform.responses import declare_errors
 from crm.platform.runtime import ServiceRuntime
 from crm.platform.tracing import Tracer, current_trace, new_trace_id, parse_traceparent
@@ -46,6 +47,7 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifespan: bool = True)
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.runtime = runtime
     app.state.tokens = runtime.tokens

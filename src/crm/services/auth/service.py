@@ -144,8 +144,13 @@ async def list_users(
 ) -> tuple[Sequence[User], int]:
     query = select(User).where(User.deleted_at.is_(None))
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
+        needle = q.strip().lower()  # a substring, matched literally: `%` and `_` are no wildcards
+        query = query.where(
+            or_(
+                func.lower(User.name).contains(needle, autoescape=True),
+                User.email.contains(needle, autoescape=True),
+            )
+        )
     if role:
         query = query.where(User.role == role)
     total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0

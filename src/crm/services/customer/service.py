@@ -189,12 +189,12 @@ async def list_customers(
     condition = Customer.deleted_at.is_not(None) if deleted else Customer.deleted_at.is_(None)
     query = _visible_to(select(Customer).where(condition), caller)
     if q:
-        pattern = f"%{q.strip().lower()}%"
+        needle = q.strip().lower()  # a substring, matched literally: `%` and `_` are no wildcards
         query = query.where(
             or_(
-                func.lower(Customer.name).like(pattern),
-                func.lower(Customer.email).like(pattern),
-                Customer.phone.like(pattern),
+                func.lower(Customer.name).contains(needle, autoescape=True),
+                func.lower(Customer.email).contains(needle, autoescape=True),
+                Customer.phone.contains(needle, autoescape=True),
             )
         )
     if industry:
