@@ -24,6 +24,7 @@ export const appRoutes: ScreenRoute[] = [
   { path: "/", component: lazy(() => import("./pages/dashboard/DashboardPage")), nav: { label: "dashboard", icon: "dashboard" } },
   { path: "/customers", component: lazy(() => import("./pages/customers/CustomersPage")), nav: { label: "customers", icon: "customers" } },
   { path: "/customers/:customerId", component: lazy(() => import("./pages/customers/CustomerDetailPage")) },
+  { path: "/meetings", component: lazy(() => import("./pages/meetings/MeetingsPage")), nav: { label: "meetings", icon: "meetings" } },
   { path: "/admin", component: lazy(() => import("./pages/admin/AdminPage")), nav: { label: "admin", icon: "admin" }, roles: ADMIN_AREA },
   { path: "/notifications", component: lazy(() => import("./pages/notifications/NotificationsPage")), nav: { label: "notifications", icon: "notifications" } },
 ];

@@ -21,6 +21,17 @@ export function formatDateTime(value: string | Date | null | undefined): string 
   return date ? new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(date) : "—";
 }
 
+export function formatTime(value: string | Date | null | undefined): string {
+  const date = toDate(value);
+  return date ? new Intl.DateTimeFormat(locale(), { timeStyle: "short" }).format(date) : "—";
+}
+
+/** A day heading: "Mon, Dec 1" / "12月1日(月)". */
+export function formatDay(value: string | Date | null | undefined): string {
+  const date = toDate(value);
+  return date ? new Intl.DateTimeFormat(locale(), { weekday: "short", month: "short", day: "numeric" }).format(date) : "—";
+}
+
 export function formatRelative(value: string | Date | null | undefined, now = Date.now()): string {
   const date = toDate(value);
   if (!date) return "—";
