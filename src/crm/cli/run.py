@@ -62,7 +62,8 @@ def dev(
         fail(str(exc))
     err.print(f"[bold green]CRM[/] embedded mode: http://{host}:{port}  (data: {data_dir})")
     if embedded.gateway.webapp is not None and embedded.gateway.webapp.root is None:
-        err.print(f"The web app is not built (the API works): build it with `{BUILD_COMMAND}`")
+        line = f"The web app is not built (the API works): build it with `{BUILD_COMMAND}`"
+        err.print(line, soft_wrap=True)
     _serve(embedded.gateway, host, port)
 
 
