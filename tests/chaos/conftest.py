@@ -4,6 +4,7 @@ PostgreSQL cluster of its own, the six processes, and a summary of every fault t
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -32,14 +33,17 @@ def chaos_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
 
 @pytest.fixture(scope="package")
 def customer_postgres() -> Iterator[PostgresCluster]:
-    """customer-service's own PostgreSQL, so restarting it disturbs no other service."""
-    cluster = PostgresCluster()
+    """customer-service's own PostgreSQL, so restarting it disturbs no other service. ``keep``: a stop (the
+    fault) keeps its data; the files go at the end."""
+    cluster = PostgresCluster(keep=True)
     try:
         cluster.start()
     except Exception as exc:
         pytest.fail(f"customer-service's PostgreSQL did not start: {exc}", pytrace=False)
+    workdir = cluster.data_dir.parent
     yield cluster
     cluster.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="package")

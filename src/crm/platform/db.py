@@ -13,10 +13,24 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 AFTER_COMMIT = "crm_after_commit"
+_UNAVAILABLE_WORDS = ("connection", "shutting down", "starting up", "terminating", "recovery mode", "locked")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be reached now (refused, restarting, a dropped connection,
+    no pooled connection free), not that the statement is wrong: the same request can succeed later."""
+    if isinstance(exc, OSError | sa_exc.TimeoutError):  # TimeoutError: no pooled connection in time
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+            return True
+        return any(word in str(exc.orig).lower() for word in _UNAVAILABLE_WORDS)
+    return False
 
 
 class Database:

@@ -12,10 +12,12 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm.platform import logs, metrics
+from crm.platform.db import database_unavailable
 from crm.platform.errors import AppError
 from crm.platform.logs import request_id_var, service_var
 from crm.platform.nul import refuse_nul
@@ -136,6 +138,20 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(codes.get(exc.status_code, "error"), str(exc.detail)),
             status_code=exc.status_code,
             headers=exc.headers,
+        )
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        # Handled here, not by the catch-all below (which Starlette re-raises, dropping the connection).
+        if not database_unavailable(exc):
+            return await unexpected(request, exc)
+        # A restart or failover of the database: nothing was done, the client may retry.
+        logging.getLogger("crm.web").warning("🔁 Database unavailable: %s: %s", type(exc).__name__, exc)
+        return JSONResponse(
+            error_body("service_unavailable", "The service's database is unavailable; retry shortly"),
+            status_code=503,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(Exception)
