@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from crm.modes.embedded import Embedded
 from crm.platform import logs
 from crm.platform.logs import configure_logging
-from tests.support.embedded import register, running_embedded
+from tests.support.embedded import bearer, register, running_embedded, token_for
 from tests.support.waiting import eventually
 
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -25,8 +25,9 @@ CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 async def scrape(crm: Embedded, service: str = "customer") -> dict[tuple[str, frozenset], float]:
     """GET /metrics of one service app of the embedded process: {(sample name, labels): value}."""
     app = crm.gateway.upstreams[service].app  # type: ignore[attr-defined]
+    _, admin = token_for(crm, "ADMIN")  # /metrics is for METRICS_TOKEN or an ADMIN (test_metrics_access.py)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
-        response = await client.get("/metrics")
+        response = await client.get("/metrics", headers=bearer(admin))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     return {

@@ -11,6 +11,7 @@ from crm.modes.services import SERVICES
 from crm.modes.tokens import token_issuer, token_security
 from crm.platform.bus import Tailing
 from crm.platform.logs import register_secrets
+from crm.platform.metrics_access import MetricsAccess
 from crm.platform.settings import SERVICE_URL_VARIABLES, ConfigError, Settings
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
@@ -40,6 +41,7 @@ def build_distributed(name: str, environ: Mapping[str, str] | None = None) -> AS
             on_shutdown=[security.stop],
             webapp=WebApp.from_setting(settings.service_config(dist_dir_setting)),
             stream=EventStream(bus if isinstance(bus, Tailing) else None, security.verifier),
+            metrics_access=MetricsAccess(settings.metrics_token.value, security.verifier),
         )
     bus = kafka_bus(settings)
     # auth signs (JWT_SECRET: HS256; else EdDSA with its own keys) and verifies with its own keys; the others

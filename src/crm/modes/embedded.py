@@ -17,6 +17,7 @@ from crm.modes.tokens import token_issuer, token_security
 from crm.platform.bus import Tailing
 from crm.platform.bus.local_log import LocalLogBus
 from crm.platform.logs import register_secrets
+from crm.platform.metrics_access import MetricsAccess
 from crm.platform.runtime import ServiceRuntime
 from crm.platform.security import TokenSecurity
 from crm.platform.settings import Settings
@@ -79,5 +80,6 @@ def build_embedded(data_dir: Path, environ: Mapping[str, str] | None = None) -> 
         on_shutdown=[stop],
         webapp=WebApp.from_setting(gateway_settings.service_config(dist_dir_setting)),
         stream=EventStream(tailed if isinstance(tailed, Tailing) else None, security.verifier),
+        metrics_access=MetricsAccess(gateway_settings.metrics_token.value, security.verifier),
     )
     return Embedded(gateway, runtimes, local_bus, security)

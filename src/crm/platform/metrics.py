@@ -122,6 +122,12 @@ BUDGET_QUOTA = Gauge(
     ["service", "period"],
     registry=REGISTRY,
 )
+GATEWAY_REJECTIONS = Counter(
+    "crm_gateway_rejections",
+    "Requests the gateway answered itself, never forwarded (401 token, 403 CORS, 413 body, 429 limit...)",
+    ["service", "status", "reason"],
+    registry=REGISTRY,
+)
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -171,6 +177,23 @@ class HttpMetrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+
+class EdgeMetrics(HttpMetrics):
+    """The gateway's: the forwarded requests (``crm_http_*``, route ``/api/<area>``, the service's status)
+    and the answers it gave itself (``crm_gateway_rejections_total``)."""
+
+    def __init__(self, service: str = "gateway") -> None:
+        super().__init__(service)
+        self._rejections: dict[tuple[int, str], Any] = {}
+
+    def rejected(self, status: int, reason: str) -> None:
+        child = self._rejections.get((status, reason))
+        if child is None:  # ``reason`` is one of the gateway's own error codes: a bounded set
+            child = self._rejections[(status, reason)] = GATEWAY_REJECTIONS.labels(
+                self.service, str(status), reason
+            )
+        child.inc()
 
 
 class MessageBudget:

@@ -69,6 +69,7 @@ class Settings:
     log_format: str = "text"
     outbox_poll_interval_ms: int = 1000
     service_urls: Mapping[str, str] = field(default_factory=dict)
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))  # see crm.platform.metrics_access
     env: EnvReader = field(default_factory=lambda: EnvReader({}), repr=False, compare=False)
 
     @classmethod
@@ -94,12 +95,13 @@ class Settings:
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
             outbox_poll_interval_ms=env.number("OUTBOX_POLL_INTERVAL_MS", 1000, minimum=10),
             service_urls=_service_urls(env),
+            metrics_token=Secret(env.text("METRICS_TOKEN")),
             env=env,
         )
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter."""
-        return [s for s in (self.kafka.password.value, self.jwt_secret.value) if s]
+        return [s for s in (self.kafka.password.value, self.jwt_secret.value, self.metrics_token.value) if s]
 
     def service_config(self, parse: Callable[[EnvReader], T]) -> T:
         """A service's own typed settings, parsed from the same environment."""

@@ -20,6 +20,7 @@ from crm.platform import logs, metrics
 from crm.platform.db import database_unavailable
 from crm.platform.errors import AppError
 from crm.platform.logs import request_id_var, service_var
+from crm.platform.metrics_access import ALLOWED, UNAUTHORIZED, MetricsAccess
 from crm.platform.nul import refuse_nul
 from crm.platform.responses import declare_errors
 from crm.platform.runtime import ServiceRuntime
@@ -77,9 +78,18 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifespan: bool = True)
             status_code=200 if ok else 503,
         )
 
+    access = MetricsAccess(runtime.settings.metrics_token.value, runtime.verifier)
+
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
-        """Prometheus text format; in embedded mode, every service of the process (label ``service``)."""
+        """Prometheus text format; in embedded mode, every service of the process (label ``service``). For
+        METRICS_TOKEN or an ADMIN's token only (``crm.platform.metrics_access``)."""
+        allowed = await access.check(request.headers.get("authorization"))
+        if allowed != ALLOWED:
+            headers = {"WWW-Authenticate": "Bearer"} if allowed == UNAUTHORIZED else None
+            message = "METRICS_TOKEN or an ADMIN token required"
+            code = "unauthorized" if allowed == UNAUTHORIZED else "forbidden"
+            return JSONResponse(error_body(code, message), status_code=allowed, headers=headers)
         body, content_type = await metrics.render(request.headers.get("accept"))
         return Response(body, media_type=content_type)
 

@@ -27,6 +27,8 @@ from typing import Any, Protocol
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from crm.platform import metrics
+from crm.platform.metrics_access import ALLOWED, UNAUTHORIZED, MetricsAccess
 from crm.platform.security import Principal, TokenError
 from crm.services.gateway import edge
 from crm.services.gateway.config import GatewayConfig
@@ -65,7 +67,7 @@ class Upstream(Protocol):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
     async def forward(
         self, scope: Scope, receive: Receive, send: Send, headers: Headers, body: bytes, extra: Headers
-    ) -> None: ...
+    ) -> int: ...  # the answer's status
     async def ready(self) -> dict[str, Any]: ...
 
 
@@ -108,11 +110,13 @@ class Gateway:
         on_shutdown: Sequence[Hook] = (),
         webapp: WebApp | None = None,
         stream: EventStream | None = None,
+        metrics_access: MetricsAccess | None = None,
     ) -> None:
         """``verifier``: an object with ``async verify(token) -> Principal`` raising TokenError; None leaves
         the token check to the services alone. ``config``: parsed from the environment by the mode (one built
         by hand, the default, enforces no rate limit). ``limiter`` overrides the one the config picks.
-        ``webapp``: the built web app, for every other GET (None: 404); ``stream``: ``GET /api/stream``."""
+        ``webapp``: the built web app, for every other GET (None: 404); ``stream``: ``GET /api/stream``.
+        ``metrics_access``: who may read ``/metrics`` (None: nobody)."""
         self.upstreams = dict(upstreams)
         self.config = config = config or GatewayConfig()
         self.on_startup, self.on_shutdown = list(on_startup), list(on_shutdown)
@@ -129,6 +133,7 @@ class Gateway:
         self.cors = edge.Cors(config.cors_origins)
         self.max_body = config.max_body_bytes
         self.webapp, self.stream = webapp, stream
+        self.metrics, self.metrics_access = metrics.EdgeMetrics(), metrics_access
         self._areas = {area: self.upstreams[s] for area, s in ROUTES.items() if s in self.upstreams}
 
     # -- the request path ----------------------------------------------------------------------------------
@@ -138,6 +143,7 @@ class Gateway:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
+        started = time.perf_counter()
         authorization = origin = incoming_id = incoming_trace = length = host = proto = None
         connection = acrm = acrh = None
         chunked = False
@@ -192,9 +198,10 @@ class Gateway:
             await self._error(send, 403, "cors_forbidden", "Origin not allowed", extra, request_id)
             return
 
-        upstream = None
+        upstream, area = None, ""
         if path.startswith("/api/"):
-            upstream = self._areas.get(path[5:].split("/", 1)[0])
+            area = path[5:].split("/", 1)[0]
+            upstream = self._areas.get(area)
         if upstream is None:
             if path == STREAM_PATH and self.stream is not None:
                 await self.stream.serve(scope, receive, send, authorization, extra)
@@ -268,7 +275,8 @@ class Gateway:
         forward.append((b"x-forwarded-proto", scheme))
         if host is not None:
             forward.append((b"x-forwarded-host", host))
-        await upstream.forward(scope, receive, send, forward, body, extra)
+        status = await upstream.forward(scope, receive, send, forward, body, extra)
+        self.metrics.observe(scope["method"], "/api/" + area, status, time.perf_counter() - started)
 
     # -- answers of the gateway itself ---------------------------------------------------------------------
 
@@ -280,6 +288,8 @@ class Gateway:
             await send_json(send, 200, {"status": "ready", "service": "gateway"}, extra)
         elif path == "/openapi.json":
             await send_response(send, 200, await self.openapi.document(), b"application/json", extra)
+        elif path == "/metrics":
+            await self._metrics(scope, send, extra, request_id)
         elif path == "/docs":
             await send_response(send, 200, SWAGGER_HTML.encode(), b"text/html; charset=utf-8", extra)
         elif self.webapp is not None and self.webapp.owns(scope["method"], path):
@@ -292,6 +302,25 @@ class Gateway:
     ) -> None:
         body = {"error": code, "message": message, "requestId": request_id.decode("latin-1")}
         await send_json(send, status, body, extra)
+        self.metrics.rejected(status, code)
+
+    async def _metrics(self, scope: Scope, send: Send, extra: Headers, request_id: bytes) -> None:
+        """Prometheus text, for METRICS_TOKEN or an ADMIN's token (``crm.platform.metrics_access``)."""
+        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+        allowed = (
+            UNAUTHORIZED if self.metrics_access is None else await self.metrics_access.check(authorization)
+        )
+        if allowed != ALLOWED:
+            if allowed == UNAUTHORIZED:
+                extra = [*extra, (b"www-authenticate", b"Bearer")]
+            code = "unauthorized" if allowed == UNAUTHORIZED else "forbidden"
+            await self._error(
+                send, allowed, code, "METRICS_TOKEN or an ADMIN token required", extra, request_id
+            )
+            return
+        accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"), None)
+        body, content_type = await metrics.render(accept)
+        await send_response(send, 200, body, content_type.encode(), extra)
 
     async def _too_many(self, send: Send, decision: Decision, extra: Headers, request_id: bytes) -> None:
         wait = max(1, math.ceil(decision.retry_after))

@@ -120,8 +120,9 @@ class HttpUpstream:
 
     async def forward(
         self, scope: Scope, receive: Receive, send: Send, headers: Headers, body: bytes, extra: Headers
-    ) -> None:
-        await self._exchange(scope, receive, send, headers, body, extra, self.timeout)
+    ) -> int:
+        """Pass the request on and its answer back; returns the answer's status."""
+        return await self._exchange(scope, receive, send, headers, body, extra, self.timeout)
 
     async def _exchange(
         self,
@@ -132,7 +133,7 @@ class HttpUpstream:
         body: bytes,
         extra: Headers,
         timeout: float,
-    ) -> None:
+    ) -> int:
         method: str = scope["method"]
         request = self._request_bytes(scope, method, headers, body)
         retried = False
@@ -140,14 +141,14 @@ class HttpUpstream:
             try:
                 conn, reused = await self.pool.acquire()
             except TimeoutError:
-                await self._fail(
+                return await self._fail(
                     send, extra, 504, "upstream_timeout", f"{self.name} did not accept a connection"
                 )
-                return
             except OSError as exc:
                 self._warn(f"{self.name} unreachable at {self.base_url}: {exc.strerror or exc}")
-                await self._fail(send, extra, 502, "upstream_unavailable", f"{self.name} is unreachable")
-                return
+                return await self._fail(
+                    send, extra, 502, "upstream_unavailable", f"{self.name} is unreachable"
+                )
             conn.write(request)
             try:
                 head = await http1.read_head(conn, method, timeout, RESPONSE_DROP)
@@ -162,19 +163,18 @@ class HttpUpstream:
                 if reused and not retried and method in http1.IDEMPOTENT:
                     retried = True  # the server closed an idle connection as we sent: once more, on a new one
                     continue
-                await self._fail(
+                return await self._fail(
                     send, extra, 502, "upstream_unavailable", f"{self.name} closed the connection"
                 )
-                return
             except TimeoutError:
                 conn.close()
-                await self._fail(send, extra, 504, "upstream_timeout", f"{self.name} did not answer in time")
-                return
+                return await self._fail(
+                    send, extra, 504, "upstream_timeout", f"{self.name} did not answer in time"
+                )
             except http1.UpstreamProtocolError as exc:
                 conn.close()
                 self._warn(f"{self.name} answered invalid HTTP: {exc}")
-                await self._fail(send, extra, 502, "bad_gateway", f"{self.name} answered invalid HTTP")
-                return
+                return await self._fail(send, extra, 502, "bad_gateway", f"{self.name} answered invalid HTTP")
             except BaseException:  # cancelled (server shutting down): the connection is in an unknown state
                 conn.close()
                 raise
@@ -189,9 +189,10 @@ class HttpUpstream:
             else:
                 conn.close()
             await send_whole(send, head.status, head.headers, body_out)
-            return
+            return head.status
         await send({"type": "http.response.start", "status": head.status, "headers": head.headers})
         await self._stream(conn, head, receive, send, timeout)
+        return head.status
 
     async def _stream(
         self, conn: http1.Connection, head: http1.ResponseHead, receive: Receive, send: Send, timeout: float
@@ -247,9 +248,10 @@ class HttpUpstream:
             parts.append(b"\r\n")
         return b"".join(parts)
 
-    async def _fail(self, send: Send, extra: Headers, status: int, code: str, message: str) -> None:
+    async def _fail(self, send: Send, extra: Headers, status: int, code: str, message: str) -> int:
         request_id = next((v.decode("latin-1") for k, v in extra if k == b"x-request-id"), None)
         await send_json(send, status, {"error": code, "message": message, "requestId": request_id}, extra)
+        return status
 
     def _warn(self, message: str) -> None:
         """One line per upstream per 10 s: a service that is down must not flood the gateway's log."""
@@ -320,10 +322,12 @@ class AsgiUpstream:
 
     async def forward(
         self, scope: Scope, receive: Receive, send: Send, headers: Headers, body: bytes, extra: Headers
-    ) -> None:
+    ) -> int:
+        """Call the service app with the request; returns the answer's status."""
         inner_scope = dict(scope)
         inner_scope["headers"] = headers
         delivered = False
+        status = 500  # what a client sees when the app raises before answering
 
         async def inner_receive() -> Message:
             nonlocal delivered
@@ -333,12 +337,15 @@ class AsgiUpstream:
             return await receive()
 
         async def inner_send(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 kept = [h for h in message.get("headers", []) if h[0].lower() not in ASGI_RESPONSE_DROP]
                 message = {**message, "headers": kept + extra}
             await send(message)
 
         await self.app(inner_scope, inner_receive, inner_send)
+        return status
 
     async def ready(self) -> dict[str, Any]:
         started = time.perf_counter()
