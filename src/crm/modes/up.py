@@ -92,11 +92,10 @@ def plan(
         }
         processes.append(ServiceProcess(name, port + offset, env, data_dir / "logs" / f"{name}.log", echo))
     upstreams = {SERVICE_URL_VARIABLES[p.name]: p.url for p in processes}
-    edge = {
-        "JWT_SECRET": jwt_secret,
-        **dev_rate_limits(os.environ),
-        **upstreams,
-    }  # the gateway verifies tokens as the services do
+    # The gateway verifies tokens as the services do, and tails the topics (revocations, the live stream)
+    # on their Kafka.
+    kafka = {k: v for k, v in per_service.get("auth", {}).items() if k.startswith("KAFKA_")}
+    edge = {"JWT_SECRET": jwt_secret, **kafka, **dev_rate_limits(os.environ), **upstreams}
     processes.append(ServiceProcess("gateway", port, edge, data_dir / "logs" / "gateway.log", echo))
     return processes
 
