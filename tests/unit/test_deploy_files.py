@@ -478,3 +478,60 @@ def test_dockerfile_bakes_in_no_secret() -> None:
 def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
     entries = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     assert {".venv", "__pycache__", ".crm-data", "test-artifacts", "node_modules", ".git", ".env"} <= entries
+
+
+# --- client addresses behind a load balancer (the per-IP rate limit) ----------------------------------------
+
+PRIVATE_NETWORKS = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}
+
+
+def forwarded_allow_ips() -> dict[str, str]:
+    """FORWARDED_ALLOW_IPS of the gateway in each deploy file."""
+    compose_env = compose()["services"]["gateway"]["environment"]
+    return {
+        "render": env_of(render_services()["crm-gateway"])["FORWARDED_ALLOW_IPS"]["value"],
+        "compose": compose_env["FORWARDED_ALLOW_IPS"],
+        "kubernetes": env_values(of_kind("Deployment")["gateway"])["FORWARDED_ALLOW_IPS"]["value"],
+    }
+
+
+def test_every_gateway_deployment_says_whose_forwarded_headers_it_believes() -> None:
+    values = forwarded_allow_ips()
+    assert not any("*" in value for value in values.values()), "* believes a client's own X-Forwarded-For"
+    # Behind a platform's proxy or an ingress on a private network: believe those networks.
+    for platform in ("render", "kubernetes"):
+        assert set(values[platform].split(",")) >= PRIVATE_NETWORKS, platform
+    # Published directly: nobody's, unless the operator puts a proxy in front.
+    assert values["compose"] == "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+
+async def test_behind_the_balancer_the_client_address_is_the_first_untrusted_hop() -> None:
+    from crm.cli.run import server_config
+
+    os.environ["FORWARDED_ALLOW_IPS"] = forwarded_allow_ips()["kubernetes"]
+    try:
+        config = server_config(lambda *_: None, "0.0.0.0", 8000)
+    finally:
+        del os.environ["FORWARDED_ALLOW_IPS"]
+    assert config.proxy_headers
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["client"][0])
+
+    middleware = ProxyHeadersMiddleware(app, trusted_hosts=config.forwarded_allow_ips)  # type: ignore[arg-type]
+    for peer, forwarded in [
+        ("10.2.0.7", "203.0.113.9"),  # the balancer adds the client
+        ("10.2.0.7", "198.51.100.1, 203.0.113.9"),  # a client's own header: its claim is ignored
+        ("10.2.0.7", "203.0.113.9, 10.9.8.7"),  # two hops inside the cluster
+        ("203.0.113.9", "198.51.100.1"),  # straight from the internet: not believed
+    ]:
+        scope = {
+            "type": "http",
+            "client": (peer, 4000),
+            "headers": [(b"x-forwarded-for", forwarded.encode())],
+        }
+        await middleware(scope, None, None)  # type: ignore[arg-type]
+    assert seen == ["203.0.113.9"] * 4

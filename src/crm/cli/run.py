@@ -11,11 +11,17 @@ import typer
 from crm.cli.common import err, fail
 from crm.platform.settings import ConfigError
 
+# Peers whose X-Forwarded-For/-Proto uvicorn believes (comma-separated addresses or networks). Behind a load
+# balancer, its addresses: otherwise every client shares the balancer's address (one rate-limit bucket).
+# uvicorn walks X-Forwarded-For from the right, past the trusted hops: a client cannot spoof its address.
+FORWARDED_DEFAULT = "127.0.0.1"
 
-def _serve(asgi: object, host: str, port: int) -> None:
+
+def server_config(asgi: object, host: str, port: int) -> Any:
+    """The uvicorn configuration of ``crm dev`` and ``crm serve``."""
     import uvicorn
 
-    config = uvicorn.Config(
+    return uvicorn.Config(
         asgi,  # type: ignore[arg-type]
         host=host,
         port=port,
@@ -23,7 +29,15 @@ def _serve(asgi: object, host: str, port: int) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS") or FORWARDED_DEFAULT,
     )
+
+
+def _serve(asgi: object, host: str, port: int) -> None:
+    import uvicorn
+
+    config = server_config(asgi, host, port)
     drain = getattr(asgi, "drain", None)
 
     class Server(uvicorn.Server):
