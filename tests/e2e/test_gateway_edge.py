@@ -15,11 +15,10 @@ import orjson
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from crm.platform.security import ISSUER, Tokens
+from crm.platform.security import ISSUER, JwtVerifier, Tokens
 from crm.platform.settings import EnvReader
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
-from crm.services.gateway.edge_auth import TokensVerifier
 from crm.services.gateway.upstreams import AsgiUpstream
 
 SECRET = "edge-test-secret-" + "s" * 32
@@ -73,7 +72,7 @@ async def ready() -> dict[str, str]:
 def gateway(echo: Echo, **env: str) -> Gateway:
     config = GatewayConfig.from_env(EnvReader({"RATE_LIMIT_ENABLED": "false", **env}))
     upstreams = {name: AsgiUpstream(name, echo, ready) for name in ("auth", "customer")}
-    return Gateway(upstreams, verifier=TokensVerifier(TOKENS), config=config)
+    return Gateway(upstreams, verifier=JwtVerifier(TOKENS.verification_keys()), config=config)
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from crm.platform.security import Tokens
+from crm.platform.security import JwtVerifier, Tokens
 from crm.platform.settings import EnvReader
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
-from crm.services.gateway.edge_auth import TokensVerifier
 from tests.support.embedded import bearer, register, running_embedded
 
 SECRET = "embedded-gateway-secret-" + "e" * 32
@@ -47,7 +46,7 @@ async def crm(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Counting
         upstreams: dict[str, Any] = dict(embedded.gateway.upstreams)
         customers = upstreams["customer"] = Counting(upstreams["customer"])
         config = GatewayConfig.from_env(EnvReader({"CORS_ORIGINS": "http://localhost:5173"}), "dev")
-        app = Gateway(upstreams, verifier=TokensVerifier(Tokens(SECRET)), config=config)
+        app = Gateway(upstreams, verifier=JwtVerifier(Tokens(SECRET).verification_keys()), config=config)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
             yield client, customers

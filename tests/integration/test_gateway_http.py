@@ -15,11 +15,10 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from crm.localinfra.ports import free_port
-from crm.platform.security import Tokens
+from crm.platform.security import JwtVerifier, Tokens
 from crm.platform.settings import EnvReader
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig
-from crm.services.gateway.edge_auth import TokensVerifier
 from crm.services.gateway.upstreams import HttpUpstream
 from tests.support.serving import serving
 from tests.support.waiting import eventually
@@ -124,7 +123,7 @@ async def service() -> AsyncIterator[tuple[Service, str]]:
 async def through_gateway(upstream_url: str, **env: str) -> AsyncIterator[tuple[str, HttpUpstream]]:
     config = GatewayConfig.from_env(EnvReader({"RATE_LIMIT_ENABLED": "false", **env}))
     upstream = HttpUpstream("customer", upstream_url, timeout=config.upstream_timeout)
-    app = Gateway({"customer": upstream}, verifier=TokensVerifier(TOKENS), config=config)
+    app = Gateway({"customer": upstream}, verifier=JwtVerifier(TOKENS.verification_keys()), config=config)
     async with serving(app, lifespan="on") as url:
         yield url, upstream
 

@@ -14,11 +14,10 @@ from starlette.types import Receive, Scope, Send
 
 from crm.localinfra import RedisServer
 from crm.localinfra.ports import free_port
-from crm.platform.security import Tokens
+from crm.platform.security import JwtVerifier, Tokens
 from crm.platform.settings import EnvReader
 from crm.services.gateway.app import Gateway
 from crm.services.gateway.config import GatewayConfig, Rate
-from crm.services.gateway.edge_auth import TokensVerifier
 from crm.services.gateway.ratelimit import MemoryLimiter, RedisLimiter
 from crm.services.gateway.upstreams import AsgiUpstream
 from tests.support.waiting import eventually
@@ -50,7 +49,7 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
 def gateway(redis_url: str, **env: str) -> Gateway:
     config = GatewayConfig.from_env(EnvReader({"REDIS_URL": redis_url, **env}))
     upstreams = {name: AsgiUpstream(name, ok, ready) for name in ("auth", "customer")}
-    return Gateway(upstreams, verifier=TokensVerifier(TOKENS), config=config)
+    return Gateway(upstreams, verifier=JwtVerifier(TOKENS.verification_keys()), config=config)
 
 
 def client_of(app: Gateway, ip: str = "203.0.113.7") -> httpx.AsyncClient:

@@ -1,20 +1,19 @@
-"""The gateway's small parts: its settings, the edge token cache, request ids and trace context, and the
+"""The gateway's small parts: its settings, request ids and trace context, and the
 HTTP/1.1 response reader (status line, interim answers, Content-Length, chunked, until-close bodies)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from crm.platform.security import Principal, TokenError
+from crm.platform.security import TokenError
 from crm.platform.settings import ConfigError, EnvReader
 from crm.services.gateway import edge, http1
 from crm.services.gateway.config import GatewayConfig, Rate, redact
-from crm.services.gateway.edge_auth import CachedVerifier, bearer
+from crm.services.gateway.edge_auth import bearer
 from crm.services.gateway.upstreams import RESPONSE_DROP
 
 # -- settings -------------------------------------------------------------------------------------------
@@ -29,7 +28,7 @@ def test_serve_defaults_are_the_original_systems_limits() -> None:
     assert c.rate_limit_enabled and c.rate_limit_backend == "memory"
     assert c.per_ip == Rate(100, 900.0), "the original: 100 requests / 15 min per IP"
     assert c.auth == Rate(10, 60.0) and c.per_user == Rate(1000, 900.0)
-    assert c.cors_origins == () and c.upstream_timeout == 30 and c.token_cache_seconds == 0
+    assert c.cors_origins == () and c.upstream_timeout == 30
 
 
 def test_dev_defaults_are_generous_but_on() -> None:
@@ -51,13 +50,12 @@ def test_every_variable_is_read() -> None:
         REDIS_URL="redis://:pw@cache:6379/2",
         CORS_ORIGINS="https://crm.example.com, HTTP://localhost:5173/",
         GATEWAY_UPSTREAM_TIMEOUT_SECONDS="7",
-        GATEWAY_TOKEN_CACHE_MS="250",
     )
     assert not c.rate_limit_enabled and c.rate_limit_backend == "off"
     assert (c.per_ip, c.per_user, c.auth) == (Rate(5, 10.0), None, Rate(1, 60.0))
     assert c.redis_url == "redis://:pw@cache:6379/2"
     assert c.cors_origins == ("https://crm.example.com", "http://localhost:5173")
-    assert c.upstream_timeout == 7 and c.token_cache_seconds == 0.25
+    assert c.upstream_timeout == 7
 
 
 @pytest.mark.parametrize(
@@ -70,7 +68,6 @@ def test_every_variable_is_read() -> None:
         ("CORS_ORIGINS", "crm.example.com"),
         ("CORS_ORIGINS", "https://crm.example.com/app"),
         ("GATEWAY_UPSTREAM_TIMEOUT_SECONDS", "0"),
-        ("GATEWAY_TOKEN_CACHE_MS", "soon"),
     ],
 )
 def test_an_invalid_value_names_its_variable(variable: str, value: str) -> None:
@@ -86,52 +83,6 @@ def test_a_redis_password_never_shows_in_a_message() -> None:
 
 
 # -- the token cache ----------------------------------------------------------------------------------
-
-
-class CountingVerifier:
-    def __init__(self, expires_in: float = 3600) -> None:
-        self.calls = 0
-        self.expires_in = expires_in
-
-    async def verify(self, token: str) -> Principal:
-        self.calls += 1
-        if token == "bad":
-            raise TokenError("invalid token")
-        expires = datetime.now(UTC) + timedelta(seconds=self.expires_in)
-        return Principal(id=token, email="", role="USER", expires_at=expires)
-
-
-async def test_a_verified_token_is_remembered_for_the_ttl_only() -> None:
-    now = [0.0]
-    inner = CountingVerifier()
-    cached = CachedVerifier(inner, ttl=0.5, clock=lambda: now[0])
-    assert (await cached.verify("t1")).id == "t1"
-    await cached.verify("t1")
-    assert inner.calls == 1
-    now[0] = 0.6
-    await cached.verify("t1")
-    assert inner.calls == 2, "past the ttl the verifier is asked again (a revocation shows within it)"
-
-
-async def test_the_cache_never_outlives_the_token_and_never_keeps_a_refusal() -> None:
-    now = [0.0]
-    inner = CountingVerifier(expires_in=0.2)
-    cached = CachedVerifier(inner, ttl=10, clock=lambda: now[0])
-    await cached.verify("t1")
-    now[0] = 0.3
-    await cached.verify("t1")
-    assert inner.calls == 2
-    for _ in range(2):
-        with pytest.raises(TokenError):
-            await cached.verify("bad")
-    assert inner.calls == 4
-
-
-async def test_the_cache_is_bounded() -> None:
-    cached = CachedVerifier(CountingVerifier(), ttl=10, size=3)
-    for n in range(10):
-        await cached.verify(f"t{n}")
-    assert len(cached._entries) == 3
 
 
 def test_bearer_tokens() -> None:

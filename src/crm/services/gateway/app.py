@@ -36,7 +36,6 @@ from crm.services.gateway.direct import send_whole
 from crm.services.gateway.edge_auth import (
     AUTH_LIMITED_PATHS,
     PUBLIC_API_PATHS,
-    CachedVerifier,
     Verifier,
     bearer,
 )
@@ -123,8 +122,6 @@ class Gateway:
         self.started_at = time.time()
         self.openapi = MergedOpenApi(self.upstreams, STREAM_OPENAPI if stream is not None else None)
         self.verifier: Verifier | None = verifier
-        if verifier is not None and config.token_cache_seconds > 0:
-            self.verifier = CachedVerifier(verifier, ttl=config.token_cache_seconds)
         self.edge_auth = verifier is not None
         if limiter is None and config.rate_limit_enabled:
             limiter = make_limiter(config.redis_url)

@@ -74,7 +74,6 @@ class GatewayConfig:
     redis_url: str = ""
     cors_origins: tuple[str, ...] = ()
     upstream_timeout: float = 30.0
-    token_cache_seconds: float = 0.0
     max_body_bytes: int = MAX_BODY_BYTES
     profile: str = field(default="manual", compare=False)
 
@@ -104,7 +103,6 @@ class GatewayConfig:
             redis_url=redis_url,
             cors_origins=_origins(env.text("CORS_ORIGINS")),
             upstream_timeout=env.number("GATEWAY_UPSTREAM_TIMEOUT_SECONDS", 30, minimum=1),
-            token_cache_seconds=env.number("GATEWAY_TOKEN_CACHE_MS", 0, minimum=0) / 1000,
             profile=profile,
         )
 
