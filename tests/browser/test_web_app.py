@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.async_api import BrowserContext, Page, expect
+import httpx
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import screenshot
+from tests.support.embedded import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.waiting import eventually
 
 PASSWORD = "Password123!"
 
@@ -124,3 +127,108 @@ async def test_the_language_switch_shows_japanese_with_japanese_dates(context: B
     row = page.get_by_test_id("customer-row").first
     await expect(row).to_contain_text(re.compile(r"\d{4}/\d{1,2}/\d{1,2}"))  # ja-JP: 2026/12/01
     await screenshot(page, "09-customers-ja")
+
+
+async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    await page.goto("/signin")
+    await page.get_by_label(re.compile(r"^Email")).fill(email)
+    await page.get_by_role("textbox", name=re.compile(r"^Password")).fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+async def test_a_deal_approved_by_a_manager_in_another_browser_updates_the_requesters_bell_and_tasks(
+    browser: Browser, crm_dev: str
+) -> None:
+    requester_email, manager_email = unique_email("browser-rep"), unique_email("browser-mgr")
+    async with httpx.AsyncClient(base_url=crm_dev, timeout=10) as api:
+        rep = await register_via_api(api, requester_email, "Rep Requester", "SALES")
+        admin = (
+            await api.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        ).json()
+        created = await api.post(
+            "/api/auth/users",
+            headers=bearer(admin["token"]),
+            json={"email": manager_email, "password": PASSWORD, "name": "Mia Manager", "role": "MANAGER"},
+        )
+        assert created.status_code == 201, created.text
+        customer = await api.post(
+            "/api/customers", headers=bearer(rep["token"]), json={"name": "Approval Corp", "size": "LARGE"}
+        )
+        assert customer.status_code == 201, customer.text
+
+        async def deal_created() -> bool:  # opportunity-service learns the customer from CUSTOMER_CREATED
+            answer = await api.post(
+                "/api/opportunities",
+                headers=bearer(rep["token"]),
+                json={
+                    "customerId": customer.json()["id"],
+                    "name": "Big Discount Deal",
+                    "amount": "1200000.00",
+                },
+            )
+            return answer.status_code == 201
+
+        await eventually(deal_created, timeout=20, interval=0.2, what="the deal")
+
+    requester_context = await browser.new_context(base_url=crm_dev, viewport={"width": 1400, "height": 900})
+    manager_context = await browser.new_context(base_url=crm_dev, viewport={"width": 1400, "height": 900})
+    try:
+        rep_page = await requester_context.new_page()
+        await sign_in(rep_page, requester_email)
+        await open_nav(rep_page, "Deals")
+        await rep_page.get_by_role("button", name="Request approval for Big Discount Deal").click()
+        dialog = rep_page.get_by_role("dialog", name="Request approval")
+        await dialog.get_by_label("Reason").fill("A 20% discount for a three-year contract")
+        await dialog.get_by_role("button", name="Request approval").click()
+        await expect(dialog).to_be_hidden()
+        await expect(rep_page.get_by_test_id("deal-column-LEAD")).to_contain_text("Big Discount Deal")
+        await expect(rep_page.get_by_test_id("column-total").first).to_contain_text("1,200,000")
+        await screenshot(rep_page, "10-deals")
+
+        await open_nav(rep_page, "Tasks")
+        await expect(rep_page.get_by_role("heading", name="Tasks")).to_be_visible()
+        bell = rep_page.get_by_test_id("notification-bell")
+        unread_before = int(await bell.get_attribute("data-count") or 0)
+
+        mgr_page = await manager_context.new_page()
+        await sign_in(mgr_page, manager_email)
+        await open_nav(mgr_page, "Approvals")
+        row = mgr_page.get_by_test_id("pending-approval").filter(has_text="Approval for Big Discount Deal")
+        await expect(row).to_be_visible()
+        await screenshot(mgr_page, "11-approvals-inbox")
+        await row.get_by_role("button", name=re.compile("^Approve")).click()
+        decision = mgr_page.get_by_role("dialog", name="Approve the request")
+        await decision.get_by_label("Comment").fill("Fine for three years")
+        await decision.get_by_role("button", name="Approve").click()
+        await expect(decision).to_be_hidden()
+        await expect(row).to_have_count(0)
+
+        # The requester's open page, no reload: APPROVAL_RESULT rings the bell, the follow-up task appears.
+        await expect(bell).not_to_have_attribute("data-count", str(unread_before), timeout=20_000)
+        follow_up = rep_page.get_by_test_id("task-row").filter(has_text="Big Discount Deal")
+        await expect(follow_up).to_be_visible(timeout=20_000)
+        await screenshot(rep_page, "12-tasks-after-approval")
+        await bell.click()
+        await expect(rep_page.get_by_role("dialog")).to_contain_text(re.compile("approved", re.IGNORECASE))
+        await screenshot(rep_page, "13-bell")
+
+        await rep_page.get_by_text("Board", exact=True).click()
+        await expect(rep_page.get_by_test_id("task-column-TODO")).to_contain_text("Big Discount Deal")
+        await screenshot(rep_page, "14-tasks-board")
+    finally:
+        await requester_context.close()
+        await manager_context.close()
+
+
+async def register_via_api(api: httpx.AsyncClient, email: str, name: str, role: str) -> dict:
+    answer = await api.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name, "role": role}
+    )
+    assert answer.status_code == 201, answer.text
+    body: dict = answer.json()
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

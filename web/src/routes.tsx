@@ -24,7 +24,10 @@ export const appRoutes: ScreenRoute[] = [
   { path: "/", component: lazy(() => import("./pages/dashboard/DashboardPage")), nav: { label: "dashboard", icon: "dashboard" } },
   { path: "/customers", component: lazy(() => import("./pages/customers/CustomersPage")), nav: { label: "customers", icon: "customers" } },
   { path: "/customers/:customerId", component: lazy(() => import("./pages/customers/CustomerDetailPage")) },
+  { path: "/tasks", component: lazy(() => import("./pages/tasks/TasksPage")), nav: { label: "tasks", icon: "tasks" } },
   { path: "/meetings", component: lazy(() => import("./pages/meetings/MeetingsPage")), nav: { label: "meetings", icon: "meetings" } },
+  { path: "/deals", component: lazy(() => import("./pages/deals/DealsPage")), nav: { label: "deals", icon: "deals" } },
+  { path: "/approvals", component: lazy(() => import("./pages/approvals/ApprovalsPage")), nav: { label: "approvals", icon: "approvals" } },
   { path: "/admin", component: lazy(() => import("./pages/admin/AdminPage")), nav: { label: "admin", icon: "admin" }, roles: ADMIN_AREA },
   { path: "/notifications", component: lazy(() => import("./pages/notifications/NotificationsPage")), nav: { label: "notifications", icon: "notifications" } },
 ];
