@@ -101,12 +101,16 @@ export async function runStream({ client, signal, fetch: fetchImpl = transport()
         throw new Error(`stream answered ${response.status}`);
       } else {
         let ready = false;
+        const resumed = lastId !== undefined;
         await readSse(response, (message) => {
           if (message.id) lastId = message.id;
           if (message.event === "ready") {
             ready = true;
             attempt = 0;
             setState("open");
+            // A fresh stream starts at "now": what changed between the screens' first loads and this moment
+            // came on no stream, so load the open screens once more. A resumed stream replays from its cursor.
+            if (!resumed) void client.invalidateQueries();
             return;
           }
           let event: LiveEvent;
