@@ -1,0 +1,142 @@
+import { Alert, Button, Code, CopyButton, Group, Pagination, Select, Stack, Table, Text, TextInput } from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { IconCheck, IconCopy } from "@tabler/icons-react";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { ErrorAlert } from "../../components/ErrorAlert";
+import { formatDateTime } from "../../lib/format";
+import { showFieldErrors } from "../../lib/forms";
+import { notifyFailure, notifySaved } from "../../lib/notify";
+import type { Role } from "../../lib/session";
+import { ROLES, useApiKeys, useCreateApiKey, useRevokeApiKey, type ApiKey, type ApiKeyCreated } from "./queries";
+
+const PAGE_SIZE = 25;
+
+/** ADMIN: keys for integrations. A new key's secret is shown once, with a copy button; the server keeps only a hash. */
+export function ApiKeysPanel() {
+  const { t } = useTranslation("admin");
+  const [page, setPage] = useState(1);
+  const [created, setCreated] = useState<ApiKeyCreated | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const keys = useApiKeys({ limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+  const create = useCreateApiKey();
+  const revoke = useRevokeApiKey();
+  const form = useForm({
+    initialValues: { name: "", role: "SALES" as Role },
+    validate: { name: (v) => (v.trim() ? null : t("keyNameRequired")) },
+  });
+  const rows = keys.data?.items ?? [];
+
+  const submit = form.onSubmit(async (values) => {
+    setError(null);
+    try {
+      setCreated(await create.mutateAsync({ name: values.name.trim(), role: values.role }));
+      form.reset();
+    } catch (e) {
+      if (!showFieldErrors(form, e, ["name", "role"])) setError(e);
+    }
+  });
+
+  const revokeKey = async (key: ApiKey) => {
+    if (!window.confirm(t("confirmRevoke", { name: key.name }))) return;
+    try {
+      await revoke.mutateAsync(key.id);
+      notifySaved(t("keyRevoked", { name: key.name }));
+    } catch (e) {
+      notifyFailure(e);
+    }
+  };
+
+  return (
+    <Stack>
+      <form onSubmit={submit} noValidate aria-label={t("createKey")}>
+        <Group align="flex-start">
+          <TextInput label={t("keyName")} required {...form.getInputProps("name")} w={260} />
+          <Select
+            label={t("role")}
+            allowDeselect={false}
+            data={ROLES.map((r) => ({ value: r, label: t(`common:roles.${r}`) }))}
+            {...form.getInputProps("role")}
+            w={170}
+          />
+          <Button type="submit" loading={form.submitting} mt={25}>
+            {t("createKey")}
+          </Button>
+        </Group>
+      </form>
+      {error ? <ErrorAlert error={error} /> : null}
+      {created && (
+        <Alert color="green" title={t("keyCreated", { name: created.name })} withCloseButton closeButtonLabel={t("hideKey")} onClose={() => setCreated(null)}>
+          <Stack gap="xs">
+            <Text size="sm">{t("keyOnce")}</Text>
+            <Group gap="xs" wrap="nowrap">
+              <Code block data-testid="new-api-key" style={{ flex: 1, wordBreak: "break-all" }}>
+                {created.key}
+              </Code>
+              <CopyButton value={created.key}>
+                {({ copied, copy }) => (
+                  <Button variant="light" color={copied ? "teal" : "blue"} leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />} onClick={copy}>
+                    {copied ? t("copied") : t("copy")}
+                  </Button>
+                )}
+              </CopyButton>
+            </Group>
+          </Stack>
+        </Alert>
+      )}
+      {keys.error ? <ErrorAlert error={keys.error} onRetry={() => void keys.refetch()} /> : null}
+      <Table.ScrollContainer minWidth={700}>
+        <Table aria-label={t("apiKeys")} striped aria-busy={keys.isFetching}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t("keyName")}</Table.Th>
+              <Table.Th>{t("role")}</Table.Th>
+              <Table.Th>{t("prefix")}</Table.Th>
+              <Table.Th>{t("created")}</Table.Th>
+              <Table.Th>{t("lastUsed")}</Table.Th>
+              <Table.Th>{t("common:actions.label")}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((k) => (
+              <Table.Tr key={k.id} data-testid="api-key-row">
+                <Table.Td>{k.name}</Table.Td>
+                <Table.Td>{t(`common:roles.${k.role}`)}</Table.Td>
+                <Table.Td>
+                  <Code>{k.prefix}…</Code>
+                </Table.Td>
+                <Table.Td>{formatDateTime(k.createdAt)}</Table.Td>
+                <Table.Td>{k.lastUsedAt ? formatDateTime(k.lastUsedAt) : t("never")}</Table.Td>
+                <Table.Td>
+                  {k.revokedAt ? (
+                    <Text size="sm" c="dimmed">
+                      {t("revokedAt", { when: formatDateTime(k.revokedAt) })}
+                    </Text>
+                  ) : (
+                    <Button size="compact-sm" color="red" variant="light" onClick={() => void revokeKey(k)} aria-label={t("revokeKey", { name: k.name })}>
+                      {t("revoke")}
+                    </Button>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+            {!keys.isLoading && !keys.error && rows.length === 0 && (
+              <Table.Tr>
+                <Table.Td colSpan={6}>
+                  <Text c="dimmed">{t("noKeys")}</Text>
+                </Table.Td>
+              </Table.Tr>
+            )}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      <Pagination
+        total={Math.max(1, Math.ceil((keys.data?.total ?? 0) / PAGE_SIZE))}
+        value={page}
+        onChange={setPage}
+        getControlProps={(control) => ({ "aria-label": t(`common:pagination.${control}`) })}
+        getItemProps={(p) => ({ "aria-label": t("common:pagination.page", { page: p }) })}
+      />
+    </Stack>
+  );
+}
