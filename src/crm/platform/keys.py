@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from jwt.algorithms import OKPAlgorithm
 
 from crm.platform.aio import wait_until
-from crm.platform.security import LEEWAY_SECONDS, SignerBase
+from crm.platform.tokens import LEEWAY_SECONDS, SignerBase
 
 ALGORITHM = "EdDSA"
 JWKS_PATH = "/api/auth/.well-known/jwks.json"

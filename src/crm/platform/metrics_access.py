@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 
-from crm.platform.security import TokenError, TokenVerifier
+from crm.platform.tokens import TokenError, TokenVerifier
 
 ALLOWED, UNAUTHORIZED, FORBIDDEN = 200, 401, 403
 

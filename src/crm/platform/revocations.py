@@ -25,7 +25,7 @@ from typing import Any
 from crm.platform.aio import wait_until
 from crm.platform.bus import Subscription, Tailing
 from crm.platform.events import Envelope, EnvelopeError
-from crm.platform.security import LEEWAY_SECONDS, Principal
+from crm.platform.tokens import LEEWAY_SECONDS, Principal
 
 # How far a subject revocation reaches past its moment (a token issued in the same second, clocks apart).
 SUBJECT_MARGIN = timedelta(seconds=LEEWAY_SECONDS)

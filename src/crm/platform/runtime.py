@@ -23,10 +23,11 @@ from crm.platform.consumer import EventConsumer, Handler
 from crm.platform.db import Database
 from crm.platform.logs import service_logger
 from crm.platform.outbox import Outbox, OutboxRelay
-from crm.platform.security import TokenIssuer, TokenSecurity, TokenVerifier
 from crm.platform.settings import EnvReader, Settings
+from crm.platform.tokens import TokenIssuer, TokenVerifier
 from crm.platform.tracing import tracer_from_env
 from crm.platform.unit_of_work import UnitOfWork
+from crm.platform.verification import TokenSecurity
 
 StartHook = Callable[["ServiceRuntime"], Awaitable[None]]
 Job = Callable[["ServiceRuntime"], Awaitable[None]]
