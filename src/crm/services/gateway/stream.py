@@ -1,11 +1,12 @@
 """``GET /api/stream``: the caller's live events as Server-Sent Events, fed from the event bus.
 
-Each connection tails the topics itself (:class:`crm.platform.bus.Tailing`: no consumer group, the local log
-in the embedded mode, Kafka in the six-process mode), from "now", or from the cursor a reconnecting client
-sends as ``Last-Event-ID``. The cursor is the position of that reader in every (topic, partition) —
-``customer.events:0:41,notification.events:0:7,…`` — so a resumed stream reads exactly the records after the
-last event the client received: none lost, none twice, whichever gateway instance it reconnects to. Events
-the caller may not see (:func:`crm.services.gateway.audience.sees`) move the cursor without being sent.
+The gateway process tails the topics once for all its streams (:mod:`crm.services.gateway.stream_hub`; the
+bus's :class:`crm.platform.bus.Tailing`: no consumer group, the local log in the embedded mode, Kafka in the
+six-process mode). A stream starts "now", or at the cursor a reconnecting client sends as ``Last-Event-ID``.
+The cursor is the stream's position in every (topic, partition) — ``customer.events:0:41,…`` — so a resumed
+stream reads exactly the records after the last event the client received: none lost, none twice, whichever
+gateway instance it reconnects to. Events the caller may not see (:func:`crm.services.gateway.audience.sees`)
+move the cursor without being sent.
 
 The answer: ``event: ready`` with the starting cursor, then one message per event (``id: <cursor>``,
 ``event: <type>``, ``data: <envelope JSON>``), a ``: keep-alive`` comment every 15 s. The token is checked
@@ -16,7 +17,6 @@ client goes, or when the server stops.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -25,11 +25,12 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
-from crm.platform.bus import FROM_THE_END, BusError, Position, Tailing, TailReader
-from crm.platform.events import Envelope, EnvelopeError
+from crm.platform.bus import BusError, Position, Tailing
+from crm.platform.events import Envelope
 from crm.platform.security import Principal, TokenError
 from crm.services.gateway.audience import STREAMED_TOPICS, sees
 from crm.services.gateway.edge_auth import Verifier, bearer
+from crm.services.gateway.stream_hub import Follower, Hub
 from crm.services.gateway.upstreams import send_json
 
 STREAM_PATH = "/api/stream"
@@ -130,11 +131,15 @@ class EventStream:
         self.bus, self.verifier = bus, verifier
         self.keep_alive, self.recheck = keep_alive, recheck
         self.open = 0
+        self.ready_within = 10.0  # seconds a stream waits for the shared reader to reach the bus
         self._closing: asyncio.Event | None = None
+        self._hub: Hub | None = None
 
     def drain(self) -> None:
         """End every open stream (the server is stopping: it must not wait for them)."""
         self._stopping().set()
+        if self._hub is not None:
+            self._hub.stop()  # each stream's end awaits it
 
     def _stopping(self) -> asyncio.Event:
         if self._closing is None:
@@ -180,29 +185,38 @@ class EventStream:
             text = "The live stream needs the event bus (KAFKA_ENABLED=true)"
             await refuse(503, "stream_unavailable", text)
             return
-        try:
-            reader = await self.bus.tail(list(STREAMED_TOPICS), FROM_THE_END, start)
-        except BusError as exc:
-            await refuse(503, "stream_unavailable", str(exc), [(b"retry-after", b"2")])
-            return
+        if self._hub is None:
+            self._hub = Hub(self.bus, STREAMED_TOPICS)
+            self._hub.start()
+        hub = self._hub
         self.open += 1
         try:
-            await self._pump(principal, token, reader, receive, send, extra)
+            try:
+                follower = await Follower.open(hub, start, ready_within=self.ready_within)
+            except (BusError, TimeoutError) as exc:
+                await refuse(503, "stream_unavailable", str(exc), [(b"retry-after", b"2")])
+                return
+            try:
+                await self._pump(principal, token, follower, receive, send, extra)
+            finally:
+                await follower.close()
         finally:
             self.open -= 1
-            with contextlib.suppress(Exception):
-                await reader.close()
+            if self.open == 0:  # nobody listens: stop reading the bus
+                if self._hub is hub:
+                    self._hub = None
+                await hub.close()
 
     async def _pump(
         self,
         principal: Principal,
         token: str,
-        reader: TailReader,
+        follower: Follower,
         receive: Receive,
         send: Send,
         extra: Headers,
     ) -> None:
-        positions = await reader.positions()
+        positions = follower.positions
         gone = asyncio.Event()
         watcher = asyncio.ensure_future(_wait_disconnect(receive, gone))
         stopping = self._stopping()
@@ -225,20 +239,20 @@ class EventStream:
                     except Exception:  # noqa: S110 - keys unreachable for a moment: keep the stream open
                         pass
                 wait = min(self.recheck, max(0.0, self.keep_alive - (now - last_write)))
+                before = dict(follower.positions)  # an event's cursor: these, plus the items up to it
                 try:
-                    records = await reader.fetch(max_records=200, timeout=wait)
+                    items = await follower.fetch(timeout=wait)
                 except Exception as exc:  # the bus failed: end here, the client resumes from its cursor
                     log.warning("⚠️ Live stream ended: the event bus failed (%s)", exc)
                     break
                 chunks: list[bytes] = []
-                for record in records:
-                    positions[(record.topic, record.partition)] = record.offset + 1
-                    try:
-                        envelope = Envelope.from_record(record.topic, record.value, record.headers)
-                    except EnvelopeError:
-                        continue
-                    if sees(principal, record.topic, envelope.type, envelope.data):
-                        chunks.append(message(envelope.type, event_json(envelope), format_cursor(positions)))
+                seen: dict[Position, int] = {}
+                for item in items:
+                    seen[(item.topic, item.partition)] = item.offset + 1
+                    envelope = item.envelope
+                    if envelope is not None and sees(principal, item.topic, envelope.type, envelope.data):
+                        cursor = format_cursor({**before, **seen})
+                        chunks.append(message(envelope.type, event_json(envelope), cursor))
                 if chunks:
                     await _write(send, b"".join(chunks))
                     last_write = time.monotonic()
