@@ -53,6 +53,7 @@ class Poison:
     groups: frozenset[str]
     what: str
     applies: bool = False  # a good event that failed for a cause since fixed: once replayed, it must apply
+    reason: str = ""  # the dlq_reason header each of its dead letters must carry
 
 
 @dataclass
@@ -317,6 +318,11 @@ async def _dead_letters_are_the_injected_ones(bootstrap: str, poison: list[Poiso
         found.problem(f"{what.get(key[1], key[1])} on {key[0]} was not dead-lettered by {key[2]}")
     for key in have - want:
         found.problem(f"an unexpected dead letter from {key[2]} on {key[0]} ({what.get(key[1], key[1])})")
+    reasons = {fingerprint(p.value): p.reason for p in poison}
     for record in letters:
-        if not dict(record.headers).get("dlq_reason"):
-            found.problem(f"dead letter {record.topic}@{record.offset} has no dlq_reason header")
+        reason = dict(record.headers).get("dlq_reason", b"").decode()
+        wanted = reasons.get(fingerprint(record.value))
+        if not reason or (wanted and reason != wanted):
+            found.problem(
+                f"dead letter {record.topic}@{record.offset}: reason {reason!r}, expected {wanted!r}"
+            )

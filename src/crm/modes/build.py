@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from crm.contracts import topic_of
+from crm.contracts import CATALOG, topic_of
 from crm.contracts.topics import topic_specs
 from crm.platform.bus import Bus
 from crm.platform.runtime import ServiceRuntime, ServiceSpec
@@ -28,7 +28,13 @@ def build_service(
 
     spec = replace(spec, topics=topic_specs(settings.kafka.topic_partitions))
     runtime = ServiceRuntime(
-        spec, settings, bus, tokens, consumed_topics=spec.consumed_topics(topic_of), security=security
+        spec,
+        settings,
+        bus,
+        tokens,
+        consumed_topics=spec.consumed_topics(topic_of),
+        security=security,
+        known_event_types=frozenset(CATALOG),
     )
     return runtime, create_service_app(runtime, manage_lifespan=manage_lifespan)
 

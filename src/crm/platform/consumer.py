@@ -22,7 +22,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -76,8 +76,12 @@ class EventConsumer:
         batch_size: int = 500,
         tracer: Tracer | None = None,
         metrics: ServiceMetrics | None = None,
+        known_types: Collection[str] | None = None,
     ) -> None:
+        """``known_types``: every event type of the catalog; a record of any other type is dead-lettered
+        (``unknown-type``) rather than silently skipped. None: types without a handler are skipped."""
         self.group, self.service, self.db, self.bus = group, service, db, bus
+        self.known_types = None if known_types is None else frozenset(known_types)
         self.outbox, self.inbox, self.handlers, self.topics = outbox, inbox, handlers, list(topics)
         self.log = log
         self.max_attempts, self.retry_delay = max_attempts, retry_delay
@@ -145,6 +149,11 @@ class EventConsumer:
                 envelope = Envelope.from_record(record.topic, record.value, record.headers)
             except EnvelopeError as exc:
                 await self.dead_letter(record, "invalid-envelope", str(exc))
+                continue
+            if self.known_types is not None and envelope.type not in self.known_types:
+                await self.dead_letter(
+                    record, "unknown-type", f"event type {envelope.type!r} is not in the catalog"
+                )
                 continue
             handlers = self.handlers.get(envelope.type)
             if handlers:  # else another service's business

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ class ServiceRuntime:
         *,
         consumed_topics: Sequence[str] = (),
         security: TokenSecurity | None = None,
+        known_event_types: Collection[str] | None = None,
     ) -> None:
         self.spec, self.settings, self.bus, self.tokens = spec, settings, bus, tokens
         # How this process checks access tokens (shared by every runtime of an embedded process).
@@ -106,6 +107,7 @@ class ServiceRuntime:
                 log=self.log,
                 tracer=self.tracer,
                 metrics=self.metrics,
+                known_types=known_event_types,
             )
         self.topics_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []

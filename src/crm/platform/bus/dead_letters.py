@@ -45,9 +45,11 @@ def original(record: IncomingRecord) -> OutgoingRecord:
 async def replay(
     kafka: KafkaSettings, dlq_topics: Sequence[str], *, dry_run: bool = False
 ) -> list[IncomingRecord]:
-    """Re-publish the dead letters not replayed before; returns them. ``dry_run`` publishes nothing."""
+    """Re-publish the dead letters not replayed before; returns them. ``dry_run`` publishes nothing.
+
+    Only the dead letters there when the replay starts: a record that is still poison is dead-lettered again
+    by the running consumers, and replaying those too would never end."""
     consumer = AIOKafkaConsumer(
-        *dlq_topics,
         **client_options(kafka),
         group_id=REPLAY_GROUP,
         enable_auto_commit=False,
@@ -62,21 +64,30 @@ async def replay(
     bus = KafkaBus(kafka)
     replayed: list[IncomingRecord] = []
     try:
-        while True:
-            batches = await consumer.getmany(timeout_ms=2000, max_records=500)
+        partitions = [
+            TopicPartition(t, p) for t in dlq_topics for p in sorted(consumer.partitions_for_topic(t) or {0})
+        ]
+        consumer.assign(partitions)  # this group's committed offsets say where the last replay stopped
+        ends = await consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=2000, max_records=500)
             if not batches:
                 return replayed
             records = [
                 IncomingRecord(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
-                for rs in batches.values()
+                for tp, rs in batches.items()
                 for r in rs
+                if r.offset < ends[tp]
             ]
-            if not dry_run:
+            if not dry_run and records:
                 await bus.publish([original(r) for r in records])
                 await consumer.commit({TopicPartition(r.topic, r.partition): r.offset + 1 for r in records})
             replayed.extend(records)
             if dry_run:
                 return replayed
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+        return replayed
     finally:
         await bus.close()
         await consumer.stop()
