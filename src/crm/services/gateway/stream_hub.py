@@ -28,7 +28,7 @@ from crm.platform.bus import FROM_THE_END, IncomingRecord, Position, Tailing, Ta
 from crm.platform.events import Envelope, EnvelopeError
 
 log = logging.getLogger("crm.gateway")
-CAPACITY = 10_000  # records kept: minutes of a busy CRM, a few MB
+CAPACITY = 2_000  # records kept: a few minutes of a busy team, a few MB (older resumes read the bus)
 
 
 @dataclass(frozen=True)
