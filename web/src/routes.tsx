@@ -2,7 +2,7 @@
 // To add a screen: create src/pages/<screen>/, add a line here, and its locales in src/locales/{en,ja}/.
 import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { Role } from "./lib/session";
-import { ADMIN_AREA } from "./lib/roles";
+import { ADMIN_AREA, REPORT_READERS } from "./lib/roles";
 
 export interface ScreenRoute {
   path: string;
@@ -28,6 +28,7 @@ export const appRoutes: ScreenRoute[] = [
   { path: "/meetings", component: lazy(() => import("./pages/meetings/MeetingsPage")), nav: { label: "meetings", icon: "meetings" } },
   { path: "/deals", component: lazy(() => import("./pages/deals/DealsPage")), nav: { label: "deals", icon: "deals" } },
   { path: "/approvals", component: lazy(() => import("./pages/approvals/ApprovalsPage")), nav: { label: "approvals", icon: "approvals" } },
+  { path: "/reports", component: lazy(() => import("./pages/reports/ReportsPage")), nav: { label: "reports", icon: "reports" }, roles: REPORT_READERS },
   { path: "/admin", component: lazy(() => import("./pages/admin/AdminPage")), nav: { label: "admin", icon: "admin" }, roles: ADMIN_AREA },
   { path: "/notifications", component: lazy(() => import("./pages/notifications/NotificationsPage")), nav: { label: "notifications", icon: "notifications" } },
 ];

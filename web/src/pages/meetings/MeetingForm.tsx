@@ -6,7 +6,7 @@ import { CustomerSelect } from "../../components/CustomerSelect";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { showFieldErrors } from "../../lib/forms";
 import { STATUSES, type Meeting, type MeetingInput, type MeetingStatus } from "./queries";
-import { fromLocalInput, toLocalInput } from "./week";
+import { fromLocalInput, toLocalInput } from "../../lib/days";
 
 const FIELDS = ["customerId", "title", "startsAt", "endsAt", "location", "summary", "status"] as const;
 

@@ -5,7 +5,7 @@ import { ApiError } from "../../lib/errors";
 import { fakeApi, json, renderWithProviders, signedInAs } from "../../test/render";
 import { MeetingForm } from "./MeetingForm";
 import MeetingsPage from "./MeetingsPage";
-import { isoDay, startOfWeek } from "./week";
+import { isoDay, startOfWeek } from "../../lib/days";
 
 const customer = { id: "c1", name: "Acme", email: null, phone: null, industry: null, size: null, ownerId: "u1", createdBy: "u1", createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z", deletedAt: null };
 

@@ -11,7 +11,7 @@ import { notifyFailure, notifySaved } from "../../lib/notify";
 import { can, SEES_ALL, WRITERS } from "../../lib/roles";
 import { MeetingForm, type MeetingValues } from "./MeetingForm";
 import { STATUSES, useCancelMeeting, useCreateMeeting, useMeetings, useUpdateMeeting, type Meeting, type MeetingStatus } from "./queries";
-import { addDays, isoDay, parseDay, startOfWeek } from "./week";
+import { addDays, isoDay, parseDay, startOfWeek } from "../../lib/days";
 import { WeekCalendar } from "./WeekCalendar";
 
 const PAGE_SIZE = 20;

@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { formatDate, formatDay, formatTime } from "../../lib/format";
 import { useMeetings, type Meeting } from "./queries";
-import { addDays, sameDay } from "./week";
+import { addDays, sameDay } from "../../lib/days";
 import classes from "./WeekCalendar.module.css";
 
 /**

@@ -1,4 +1,4 @@
-// The calendar's week arithmetic, in the browser's time zone; weeks start on Monday.
+// Calendar days in the browser's time zone (weeks start on Monday), and the values of date/time inputs.
 
 /** Midnight of the Monday of the week holding `date`. */
 export function startOfWeek(date: Date): Date {

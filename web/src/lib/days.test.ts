@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, fromLocalInput, isoDay, parseDay, startOfWeek, toLocalInput } from "./week";
+import { addDays, fromLocalInput, isoDay, parseDay, startOfWeek, toLocalInput } from "./days";
 
 describe("week arithmetic", () => {
   it("starts weeks on Monday, also from a Sunday", () => {

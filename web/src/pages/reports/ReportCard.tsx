@@ -1,0 +1,49 @@
+import { Card, Group, Loader, Stack, Text, Title } from "@mantine/core";
+import type { UseQueryResult } from "@tanstack/react-query";
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import { ErrorAlert } from "../../components/ErrorAlert";
+
+/** One report: its title, then a loader, the error (with a retry), or the figures. */
+export function ReportCard<T>({ title, query, children }: { title: string; query: UseQueryResult<T>; children: (data: T) => ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <Card withBorder padding="md" component="section" aria-label={title}>
+      <Title order={3} size="h4" mb="sm">
+        {title}
+      </Title>
+      {query.isLoading ? (
+        <Group justify="center" p="lg">
+          <Loader aria-label={t("loading")} />
+        </Group>
+      ) : query.error ? (
+        <ErrorAlert error={query.error} onRetry={() => void query.refetch()} />
+      ) : query.data ? (
+        <Stack>{children(query.data)}</Stack>
+      ) : null}
+    </Card>
+  );
+}
+
+/** A labelled figure; the label is the term, the value its description (read together by screen readers). */
+export function Stat({ label, value, testId }: { label: string; value: ReactNode; testId?: string }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600} component="dt">
+        {label}
+      </Text>
+      <Text size="xl" fw={700} component="dd" m={0} data-testid={testId}>
+        {value}
+      </Text>
+    </div>
+  );
+}
+
+/** A chart is an image to assistive technology, described by the same figures in words. */
+export function Chart({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div role="img" aria-label={label}>
+      {children}
+    </div>
+  );
+}

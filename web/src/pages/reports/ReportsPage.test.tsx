@@ -1,0 +1,97 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { buildRoutes } from "../../App";
+import { isoDay } from "../../lib/days";
+import { setLanguage } from "../../lib/i18n";
+import { fakeApi, json, renderRoutes, renderWithProviders, signedInAs } from "../../test/render";
+import ReportsPage from "./ReportsPage";
+
+const day = (offset: number) => isoDay(new Date(Date.now() + offset * 86_400_000));
+const reports = {
+  "GET /api/reports/sales-summary": () => ({
+    pipeline: [
+      { stage: "PROPOSAL", currency: "JPY", count: 2, value: "1500000" },
+      { stage: "WON", currency: "JPY", count: 1, value: "1234567" },
+    ],
+    openValue: [{ currency: "JPY", value: "1500000" }],
+    dealsWon: 1,
+    dealsLost: 3,
+    winRate: 0.25,
+    valueWon: [{ currency: "JPY", value: "1234567" }],
+  }),
+  "GET /api/reports/customers": () => ({
+    total: 1234,
+    deleted: 2,
+    restored: 1,
+    byIndustry: { Technology: 3, Retail: 1 },
+    bySize: { SMALL: 2, LARGE: 2 },
+    createdPerDay: [
+      { day: day(-20), count: 5 },
+      { day: day(-3), count: 2 },
+      { day: day(0), count: 1 },
+    ],
+  }),
+  "GET /api/reports/approvals": () => ({ total: 4, byStatus: { PENDING: 1, APPROVED: 2, REJECTED: 1 }, decided: 3, averageDecisionHours: 5.25 }),
+  "GET /api/reports/tasks": () => ({ created: 10, completed: 6, cancelled: 1, open: 3, overdue: 1, completionRate: 0.6, byPriority: { HIGH: { created: 4, completed: 3, cancelled: 0, open: 1, overdue: 1 }, LOW: { created: 6, completed: 3, cancelled: 1, open: 2, overdue: 0 } }, byKind: { FIRST_CONTACT: { created: 3, completed: 2, cancelled: 0, open: 1, overdue: 0 } } }),
+};
+
+describe("ReportsPage", () => {
+  it("shows the four reports with figures formatted for the language", async () => {
+    signedInAs("MANAGER");
+    fakeApi(reports);
+    renderWithProviders(<ReportsPage />, "/reports");
+    expect(await screen.findByTestId("win-rate")).toHaveTextContent("25%");
+    expect(screen.getByTestId("value-won")).toHaveTextContent("¥1,234,567");
+    expect(await screen.findByTestId("completion-rate")).toHaveTextContent("60%");
+    expect(await screen.findByTestId("customers-total")).toHaveTextContent("1,234");
+    expect(await screen.findByTestId("average-decision")).toHaveTextContent("5.3 h");
+    expect(screen.getByRole("img", { name: /Pipeline value by stage: Proposal: ¥1,500,000 \(2 deals\)/ })).toBeInTheDocument();
+    expect(screen.getByRole("img", { name: /Approvals by status: Approved: 2/ })).toBeInTheDocument();
+    expect(screen.getByRole("img", { name: "Tasks by priority: High: 3 of 4 completed, Low: 3 of 6 completed" })).toBeInTheDocument();
+  });
+
+  it("counts the customers created in the chosen period", async () => {
+    signedInAs("MANAGER");
+    fakeApi(reports);
+    renderWithProviders(<ReportsPage />, "/reports");
+    expect(await screen.findByTestId("customers-created")).toHaveTextContent("8"); // the default: the last 30 days
+    const user = userEvent.setup();
+    await user.click(screen.getByText("Last 7 days"));
+    await waitFor(() => expect(screen.getByTestId("customers-created")).toHaveTextContent("3"));
+    expect(screen.getByLabelText("From")).toHaveValue(day(-6));
+  });
+
+  it("shows Japanese numbers and labels", async () => {
+    signedInAs("ADMIN");
+    setLanguage("ja");
+    try {
+      fakeApi(reports);
+      renderWithProviders(<ReportsPage />, "/reports");
+      expect(await screen.findByRole("heading", { name: "売上サマリー" })).toBeInTheDocument();
+      expect(await screen.findByTestId("value-won")).toHaveTextContent("￥1,234,567");
+      expect(screen.getByTestId("average-decision")).toHaveTextContent("5.3 時間");
+    } finally {
+      setLanguage("en");
+    }
+  });
+
+  it("shows one report's failure with a retry while the others load", async () => {
+    signedInAs("COMPLIANCE");
+    fakeApi({ ...reports, "GET /api/reports/approvals": () => json({ error: "unavailable", message: "Read model rebuilding" }, 503) });
+    renderWithProviders(<ReportsPage />, "/reports");
+    const card = await screen.findByRole("region", { name: "Approval statistics" });
+    expect(await within(card).findByText(/Read model rebuilding/)).toBeInTheDocument();
+    expect(within(card).getByRole("button", { name: "Retry" })).toBeInTheDocument();
+    expect(await screen.findByTestId("win-rate")).toHaveTextContent("25%");
+  });
+
+  it("keeps SALES out: no navigation entry and a 403 page at the URL", async () => {
+    signedInAs("SALES");
+    const calls = fakeApi({ "GET /api/notifications/unread": () => ({ count: 0, items: [] }) });
+    renderRoutes(buildRoutes(), "/reports");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Not allowed");
+    expect(screen.getByRole("navigation", { name: "Main navigation" })).not.toHaveTextContent("Reports");
+    expect(calls.some((c) => c.url.includes("/api/reports"))).toBe(false);
+  });
+});
