@@ -210,8 +210,12 @@ async def test_a_deal_approved_by_a_manager_in_another_browser_updates_the_reque
         await expect(follow_up).to_be_visible(timeout=20_000)
         await screenshot(rep_page, "12-tasks-after-approval")
         await bell.click()
-        await expect(rep_page.get_by_role("dialog")).to_contain_text(re.compile("approved", re.IGNORECASE))
+        popover = rep_page.get_by_role("dialog")
+        await expect(popover).to_contain_text(re.compile("approved", re.IGNORECASE))
+        await expect(popover).to_have_css("opacity", "1")  # its opening transition is over
         await screenshot(rep_page, "13-bell")
+        await bell.click()  # closes it
+        await expect(popover).to_be_hidden()
 
         await rep_page.get_by_text("Board", exact=True).click()
         await expect(rep_page.get_by_test_id("task-column-TODO")).to_contain_text("Big Discount Deal")

@@ -2,6 +2,7 @@ import "@testing-library/jest-dom/vitest";
 import { cleanup } from "@testing-library/react";
 import { afterEach } from "vitest";
 import "../lib/i18n";
+import { setSession } from "../lib/session";
 
 // jsdom lacks what Mantine measures with.
 Object.defineProperty(window, "matchMedia", {
@@ -27,5 +28,6 @@ window.HTMLElement.prototype.scrollIntoView = () => {};
 
 afterEach(() => {
   cleanup();
+  setSession(null);
   localStorage.clear();
 });
