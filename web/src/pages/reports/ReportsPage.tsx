@@ -101,7 +101,7 @@ export default function ReportsPage() {
             const kinds = Object.entries(r.byKind).sort((a, b) => b[1].created - a[1].created);
             return (
               <>
-                <SimpleGrid cols={{ base: 3, sm: 6 }} component="dl" m={0}>
+                <SimpleGrid cols={3} component="dl" m={0}>
                   <Stat label={t("tasks.rate")} value={formatPercent(r.completionRate)} testId="completion-rate" />
                   <Stat label={t("tasks.created")} value={formatNumber(r.created)} />
                   <Stat label={t("tasks.completed")} value={formatNumber(r.completed)} />
@@ -146,8 +146,11 @@ export default function ReportsPage() {
           {(r) => {
             const days = daysBetween(r.createdPerDay, from, to);
             const created = days.reduce((sum, d) => sum + d.count, 0);
-            const industries = countRows(r.byIndustry).slice(0, 8);
-            const sizes = countRows(r.bySize);
+            const named = (key: string, label: string) => (key === "UNSPECIFIED" || key === "" ? t("unspecified") : label);
+            const industries = countRows(r.byIndustry)
+              .slice(0, 8)
+              .map((i) => ({ ...i, name: named(i.name, i.name) }));
+            const sizes = countRows(r.bySize).map((s) => ({ ...s, name: named(s.name, t(`customers:sizes.${s.name}`, { defaultValue: s.name })) }));
             return (
               <>
                 <SimpleGrid cols={{ base: 2, sm: 4 }} component="dl" m={0}>
@@ -175,9 +178,9 @@ export default function ReportsPage() {
                     <Text size="sm" fw={600}>
                       {t("customers.byIndustry")}
                     </Text>
-                    <BarChart h={200} data={industries} dataKey="name" orientation="vertical" series={[{ name: "count", label: t("customers.count"), color: "blue.6" }]} valueFormatter={(v) => formatNumber(v)} />
+                    <BarChart h={200} data={industries} dataKey="name" orientation="vertical" yAxisProps={{ width: 110 }} series={[{ name: "count", label: t("customers.count"), color: "blue.6" }]} valueFormatter={(v) => formatNumber(v)} />
                   </Chart>
-                  <Chart label={t("customers.sizeChart", { figures: sizes.map((s) => `${t(`customers:sizes.${s.name}`, { defaultValue: s.name })}: ${formatNumber(s.count)}`).join(", ") })}>
+                  <Chart label={t("customers.sizeChart", { figures: sizes.map((s) => `${s.name}: ${formatNumber(s.count)}`).join(", ") })}>
                     <Text size="sm" fw={600}>
                       {t("customers.bySize")}
                     </Text>
@@ -188,7 +191,7 @@ export default function ReportsPage() {
                       withLabelsLine
                       labelsType="value"
                       valueFormatter={(v) => formatNumber(v)}
-                      data={sizes.map((s, i) => ({ name: t(`customers:sizes.${s.name}`, { defaultValue: s.name }), value: s.count, color: COLORS[i % COLORS.length] }))}
+                      data={sizes.map((s, i) => ({ name: s.name, value: s.count, color: COLORS[i % COLORS.length] }))}
                     />
                   </Chart>
                 </SimpleGrid>
