@@ -90,6 +90,7 @@ def crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crm]:
         run(embedded.__aexit__(None, None, None))
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
+        loop.close()
 
 
 def send(crm: Crm, case: Any) -> httpx.Response:
