@@ -505,6 +505,18 @@ def test_every_gateway_deployment_says_whose_forwarded_headers_it_believes() -> 
     assert values["compose"] == "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 
+def test_every_process_of_every_deployment_can_be_scraped_with_a_metrics_token() -> None:
+    """/metrics answers only METRICS_TOKEN or an ADMIN token: each platform hands every process the token."""
+    (group,) = render()["envVarGroups"]
+    assert {"key": "METRICS_TOKEN", "generateValue": True} in group["envVars"]
+    for name in PROCESSES:
+        assert "crm-kafka" in groups_of(render_services()[f"crm-{name}"]), name
+        assert compose()["services"][name]["environment"]["METRICS_TOKEN"] == "${METRICS_TOKEN:-}", name
+        reference = env_values(of_kind("Deployment")[name])["METRICS_TOKEN"]["valueFrom"]["secretKeyRef"]
+        assert reference == {"name": "crm-secrets", "key": "METRICS_TOKEN", "optional": True}, name
+    assert "METRICS_TOKEN" in load(KUBERNETES / "secret.example.yaml")["stringData"]
+
+
 async def test_behind_the_balancer_the_client_address_is_the_first_untrusted_hop() -> None:
     from crm.cli.run import server_config
 
