@@ -236,3 +236,41 @@ async def register_via_api(api: httpx.AsyncClient, email: str, name: str, role: 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_lost_connection_shows_a_notice_and_what_happened_meanwhile_arrives_after_it(
+    context: BrowserContext, crm_dev: str
+) -> None:
+    page = await context.new_page()
+    email = unique_email("browser-offline")
+    await register(page, "Offline Seller", email, role="SALES")
+    token = await page.evaluate("JSON.parse(localStorage.getItem('crm.session')).token")
+    async with httpx.AsyncClient(base_url=crm_dev, timeout=10) as api:
+        customer = await api.post("/api/customers", headers=bearer(token), json={"name": "Offline Corp"})
+        assert customer.status_code == 201, customer.text
+        customer_id = customer.json()["id"]
+        await page.goto(f"/customers/{customer_id}")
+        await expect(
+            page.get_by_test_id("customer-task").filter(has_text="Initial contact: Offline Corp")
+        ).to_be_visible()
+
+        await context.set_offline(True)
+        await expect(page.get_by_test_id("connection-notice")).to_contain_text("offline")
+
+        async def task_created() -> bool:  # sales-activity knows the customer from CUSTOMER_CREATED already
+            answer = await api.post(
+                "/api/tasks",
+                headers=bearer(token),
+                json={"title": "Send the contract while you were away", "customerId": customer_id},
+            )
+            return answer.status_code == 201
+
+        await eventually(task_created, timeout=20, interval=0.2, what="the task")
+        await screenshot(page, "15-offline-notice")
+
+        await context.set_offline(False)
+        await expect(page.get_by_test_id("connection-notice")).to_have_count(0, timeout=30_000)
+        await expect(
+            page.get_by_test_id("customer-task").filter(has_text="while you were away")
+        ).to_be_visible()
+        await expect(page.get_by_test_id("customer-task")).to_have_count(2)  # nothing lost, nothing doubled

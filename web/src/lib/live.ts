@@ -142,13 +142,18 @@ function defaultBackoff(attempt: number): number {
   return Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
 }
 
+/** Waits `ms`, or less: until the signal aborts or the browser comes back online (reconnect at once). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const done = () => {
       clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      if (typeof window !== "undefined") window.removeEventListener("online", done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+    if (typeof window !== "undefined") window.addEventListener("online", done);
   });
 }
 
