@@ -79,3 +79,44 @@ async def test_keep_alive_then_an_event_then_the_end_at_expiry(tmp_path: Path) -
     assert datetime.now(UTC) >= expires
     assert stream.open == 0
     await bus.dispose()
+
+
+class Client:
+    """One raw ASGI exchange with the stream: what it was sent, and a way to hang up."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.hung_up = asyncio.Event()
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.sent:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.hung_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+
+async def test_a_caller_may_hold_only_so_many_streams(tmp_path: Path) -> None:
+    bus = LocalLogBus(tmp_path / "bus.sqlite3")
+    stream = EventStream(bus, ExpiringVerifier(datetime.now(UTC) + timedelta(minutes=5)), per_caller=1)
+    scope = {"type": "http", "method": "GET", "path": "/api/stream", "headers": []}
+    first, second, third = Client(), Client(), Client()
+    serving = asyncio.ensure_future(stream.serve(scope, first.receive, first.send, b"Bearer good", []))
+    await eventually(lambda: _opened(first), what="the first stream open")
+    await stream.serve(scope, second.receive, second.send, b"Bearer good", [])
+    assert second.sent[0]["status"] == 429
+    assert orjson.loads(second.sent[1]["body"])["error"] == "too_many_streams"
+    first.hung_up.set()
+    await asyncio.wait_for(serving, 5)
+    assert stream.open == 0
+    third_serving = asyncio.ensure_future(stream.serve(scope, third.receive, third.send, b"Bearer good", []))
+    await eventually(lambda: _opened(third), what="a stream again once the first closed")
+    third.hung_up.set()
+    await asyncio.wait_for(third_serving, 5)
+    await bus.dispose()
+
+
+async def _opened(client: Client) -> bool:
+    return bool(client.sent) and client.sent[0]["status"] == 200

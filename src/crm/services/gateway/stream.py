@@ -36,6 +36,8 @@ from crm.services.gateway.upstreams import send_json
 STREAM_PATH = "/api/stream"
 KEEP_ALIVE_SECONDS = 15.0
 RECHECK_SECONDS = 1.0
+# A user's tabs and devices; more is a leak or an abuse (each stream resuming from far back reads the bus).
+STREAMS_PER_CALLER = 10
 Headers = list[tuple[bytes, bytes]]
 log = logging.getLogger("crm.gateway")
 
@@ -72,6 +74,7 @@ STREAM_OPENAPI: dict[str, Any] = {
                 },
                 "401": {"description": "Missing, invalid, expired or revoked token", "content": _ERROR},
                 "422": {"description": "Last-Event-ID is not a cursor of this stream", "content": _ERROR},
+                "429": {"description": "Too many streams open for the caller (10)", "content": _ERROR},
                 "503": {"description": "No event bus now: retry after Retry-After", "content": _ERROR},
             },
         }
@@ -127,9 +130,11 @@ class EventStream:
         *,
         keep_alive: float = KEEP_ALIVE_SECONDS,
         recheck: float = RECHECK_SECONDS,
+        per_caller: int = STREAMS_PER_CALLER,
     ) -> None:
         self.bus, self.verifier = bus, verifier
-        self.keep_alive, self.recheck = keep_alive, recheck
+        self.keep_alive, self.recheck, self.per_caller = keep_alive, recheck, per_caller
+        self._per_caller: dict[str, int] = {}  # open streams per user (or API key)
         self.open = 0
         self.ready_within = 10.0  # seconds a stream waits for the shared reader to reach the bus
         self._closing: asyncio.Event | None = None
@@ -185,11 +190,16 @@ class EventStream:
             text = "The live stream needs the event bus (KAFKA_ENABLED=true)"
             await refuse(503, "stream_unavailable", text)
             return
+        if self._per_caller.get(principal.id, 0) >= self.per_caller:
+            text = f"At most {self.per_caller} live streams at once per caller: close one (a tab) first"
+            await refuse(429, "too_many_streams", text, [(b"retry-after", b"5")])
+            return
         if self._hub is None:
             self._hub = Hub(self.bus, STREAMED_TOPICS)
             self._hub.start()
         hub = self._hub
         self.open += 1
+        self._per_caller[principal.id] = self._per_caller.get(principal.id, 0) + 1
         try:
             try:
                 follower = await Follower.open(hub, start, ready_within=self.ready_within)
@@ -202,6 +212,9 @@ class EventStream:
                 await follower.close()
         finally:
             self.open -= 1
+            left = self._per_caller.pop(principal.id) - 1
+            if left:
+                self._per_caller[principal.id] = left
             if self.open == 0:  # nobody listens: stop reading the bus
                 if self._hub is hub:
                     self._hub = None
