@@ -41,6 +41,8 @@ from crm.localinfra.ports import free_port
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Password123!"
+POST = "the POST's own round trip"
+CHOSEN = "no goal in the issue; 1 s chosen"
 # Installed before any script of the page runs: when the first heading and the first table row enter the
 # page, and the largest contentful paint so far.
 MARKS = """
@@ -189,29 +191,12 @@ async def measure(base: str, data_dir: Path, customers: int, samples: int) -> li
         pages, small = await timed(200, page_of_all), await timed(200, page_of_one)
         searches = await timed(100, search)
         total = (await api.get("/api/customers?limit=1", headers=_bearer(manager))).json()["total"]
-        for label, q in (("p50", 50), ("p99", 99)):
-            figures.append(
-                Figure(
-                    f"customers list page, {total:,} customers, {label}",
-                    "ms",
-                    percentile(pages, q) * 1000,
-                    100,
-                    False,
-                    percentile(small, q) * 1000,
-                    "a list of one customer",
-                )
-            )
-        figures.append(
-            Figure(
-                f"customers search (q=…, {total:,} customers), p50",
-                "ms",
-                percentile(searches, 50) * 1000,
-                100,
-                False,
-                percentile(small, 50) * 1000,
-                "a list of one customer",
-            )
-        )
+        one = "a list of one customer"
+        figures += [
+            timing(f"customers list page, {total:,} customers, p50", pages, 50, 100, small, one),
+            timing(f"customers list page, {total:,} customers, p99", pages, 99, 100, small, one),
+            timing(f"customers search (q=…, {total:,} customers), p50", searches, 50, 100, small, one),
+        ]
 
         # --- customer created → TASK_CREATED on an open stream ----------------------------------------------
         delays, posts = [], []
@@ -226,18 +211,8 @@ async def measure(base: str, data_dir: Path, customers: int, samples: int) -> li
                 await stream.until(of_type("TASK_CREATED", customerId=created.json()["id"]), timeout=30)
                 delays.append(time.perf_counter() - started)
         for label, q in (("p50", 50), ("p99", 99)):
-            figures.append(
-                Figure(
-                    f"customer created → its TASK_CREATED on the open stream, {label}",
-                    "ms",
-                    percentile(delays, q) * 1000,
-                    1000,
-                    False,
-                    percentile(posts, q) * 1000,
-                    "the POST's own round trip",
-                    note="no goal in the issue; 1 s chosen",
-                )
-            )
+            name = f"customer created → its TASK_CREATED on the open stream, {label}"
+            figures.append(timing(name, delays, q, 1000, posts, POST, note=CHOSEN))
 
         # --- the browser ------------------------------------------------------------------------------------
         async with async_playwright() as playwright:
@@ -364,31 +339,26 @@ async def browser_figures(
         await task.first.wait_for(timeout=15_000)
         tasked.append(time.perf_counter() - started)
     await context.close()
-    figures.append(
-        Figure(
-            "customer created → shown in the open customers screen, p50",
-            "ms",
-            percentile(shown, 50) * 1000,
-            1000,
-            False,
-            percentile(posts, 50) * 1000,
-            "the POST's own round trip",
-            note="live: CUSTOMER_CREATED on the stream, the list refetched; 1 s chosen",
-        )
-    )
-    figures.append(
-        Figure(
-            "customer saved in the form → its first-contact task in its page, p50",
-            "ms",
-            percentile(tasked, 50) * 1000,
-            1000,
-            False,
-            percentile(opened, 50) * 1000,
-            "its page shown",
-            note="live, no reload; 1 s chosen",
-        )
-    )
+    live = "live: CUSTOMER_CREATED on the stream, the list refetched; 1 s chosen"
+    name = "customer created → shown in the open customers screen, p50"
+    figures.append(timing(name, shown, 50, 1000, posts, POST, note=live))
+    name = "customer saved in the form → its first-contact task in its page, p50"
+    figures.append(timing(name, tasked, 50, 1000, opened, "its page shown", note="live, no reload"))
     return figures
+
+
+def timing(
+    name: str,
+    durations: list[float],
+    q: int,
+    goal_ms: float,
+    yardstick: list[float],
+    yard: str,
+    note: str = "",
+) -> Figure:
+    """The ``q`` th percentile of ``durations`` (seconds) against a goal in ms, beside its yardstick's."""
+    measured, against = percentile(durations, q) * 1000, percentile(yardstick, q) * 1000
+    return Figure(name, "ms", measured, goal_ms, False, against, yard, note=note)
 
 
 def _bearer(auth: dict[str, Any]) -> dict[str, str]:
