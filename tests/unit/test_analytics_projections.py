@@ -50,6 +50,7 @@ async def apply(db: Database, *events: Envelope) -> None:
             tx = Tx(session, Outbox(OUTBOX), "analytics")
             for handler in EVENT_HANDLERS[e.type]:
                 await handler(tx, e)
+            await tx.finish()
 
 
 async def row(db: Database, model: type, row_id: str):  # type: ignore[no-untyped-def]

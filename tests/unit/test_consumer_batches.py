@@ -161,3 +161,25 @@ async def test_a_cancelled_batch_is_not_split_but_rolled_back(db: Database) -> N
         await task
     assert await effects(db) == {}
     assert c.batches_split == 0
+
+
+async def test_counts_accumulated_over_a_batch_are_written_with_it_once(db: Database) -> None:
+    """What handlers accumulate in a transaction (analytics' event counters) is written once before the
+    commit: a failed batch leaves none of it behind, and the one-by-one retry counts each event once."""
+    writes: list[int] = []
+
+    async def count(tx: Tx, envelope: Envelope) -> None:
+        async def write(tx: Tx, total: list[int]) -> None:
+            writes.append(total[0])
+            await tx.session.execute(insert(EFFECTS).values(event_id=f"count:{total[0]}"))
+
+        tx.accumulate("count", lambda: [0], write)[0] += 1
+
+    c = consumer(db, DeadLetters())
+    c.handlers = {"THING_HAPPENED": [count, record_effect]}
+    await c.process_batch(records(*[thing(n) for n in range(4)]))
+    assert writes == [4]
+    await c.process_batch(records(thing(10), thing(11, poison=True), thing(12), start=4))
+    assert writes == [4, 1, 1]  # the failed batch wrote nothing; then the two good events, alone
+    assert sorted(k for k in await effects(db) if k.startswith("count:")) == ["count:1", "count:4"]
+    assert (c.applied, c.dead_lettered) == (6, 1)

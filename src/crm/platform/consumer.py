@@ -227,6 +227,7 @@ class EventConsumer:
                     for handler in delivery.handlers:
                         await handler(tx, delivery.envelope)
                     applied.append(delivery)
+            await tx.finish()
         seconds = (time.perf_counter() - started) / len(batch)
         now = datetime.now(UTC)
         for delivery in applied:
@@ -284,6 +285,7 @@ class EventConsumer:
             tx = Tx(session, self.outbox, self.service)
             for handler in handlers:
                 await handler(tx, envelope)
+            await tx.finish()
         self.applied += 1
         return True
 

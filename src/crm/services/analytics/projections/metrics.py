@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date
+
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import EventCount
 from crm.services.analytics.projections.base import dialect_insert, event_time
 
+Counts = Counter[tuple[date, str, str]]
+
 
 async def count_event(tx: Tx, event: Envelope) -> None:
-    """Count ``event`` on the UTC day of its time (so a rebuild puts it back on the same day)."""
+    """Count ``event`` on the UTC day of its time (so a rebuild puts it back on the same day). The counts of
+    a transaction (a consumer's whole batch) are summed and written once, just before it commits."""
+    counts = tx.accumulate("analytics.event_counts", Counts, _write_counts)
+    counts[(event_time(event).date(), event.topic, event.type)] += 1
+
+
+async def _write_counts(tx: Tx, counts: Counts) -> None:
     table = EventCount.__table__
     insert = dialect_insert(tx.session)
-    statement = insert(table).values(
-        day=event_time(event).date(), topic=event.topic, event_type=event.type, count=1
-    )
-    await tx.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["day", "topic", "event_type"], set_={"count": table.c.count + 1}
+    for (day, topic, event_type), n in sorted(counts.items()):  # one lock order for every writer
+        statement = insert(table).values(day=day, topic=topic, event_type=event_type, count=n)
+        await tx.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "topic", "event_type"], set_={"count": table.c.count + n}
+            )
         )
-    )
