@@ -1,8 +1,11 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
 import "../lib/i18n";
 import { setSession } from "../lib/session";
+
+// findBy*/waitFor wait up to 5 s (default 1 s): a shared 2-core machine is slow, and debounced searches take 300 ms.
+configure({ asyncUtilTimeout: 5000 });
 
 // jsdom lacks what Mantine measures with.
 Object.defineProperty(window, "matchMedia", {

@@ -52,11 +52,11 @@ describe("AdminPage", () => {
     renderWithProviders(<AdminPage />, "/admin");
     const row = (await screen.findAllByTestId("user-row"))[1];
     expect(row).toHaveTextContent("Sam Sales");
-    await waitFor(() => expect(row).toHaveTextContent("Mia Manager"));
+    await waitFor(() => expect(row).toHaveTextContent("Mia Manager"), { timeout: 5000 });
     expect(screen.queryByRole("button", { name: "Delete Test ADMIN" })).not.toBeInTheDocument();
     const u = userEvent.setup();
     await u.type(screen.getByLabelText("Search users"), "zzz");
-    expect(await screen.findByText("No users match.")).toBeInTheDocument();
+    expect(await screen.findByText("No users match.", {}, { timeout: 5000 })).toBeInTheDocument(); // after the 300 ms debounce
   });
 
   it("says why the last ADMIN cannot be deleted (409)", async () => {

@@ -1,4 +1,4 @@
-import { Button, Group, Select, Stack, Textarea, TextInput } from "@mantine/core";
+import { Button, Group, Select, Stack, TagsInput, Textarea, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -8,7 +8,7 @@ import { showFieldErrors } from "../../lib/forms";
 import { STATUSES, type Meeting, type MeetingInput, type MeetingStatus } from "./queries";
 import { fromLocalInput, toLocalInput } from "../../lib/days";
 
-const FIELDS = ["customerId", "title", "startsAt", "endsAt", "location", "summary", "status"] as const;
+const FIELDS = ["customerId", "title", "startsAt", "endsAt", "location", "attendees", "summary", "notes", "status"] as const;
 
 export interface MeetingValues extends MeetingInput {
   status?: MeetingStatus;
@@ -39,7 +39,9 @@ export function MeetingForm({
       startsAt: toLocalInput(meeting?.startsAt ?? startsAt),
       endsAt: toLocalInput(meeting?.endsAt),
       location: meeting?.location ?? "",
+      attendees: meeting?.attendees ?? ([] as string[]),
       summary: meeting?.summary ?? "",
+      notes: meeting?.notes ?? "",
       status: meeting?.status ?? ("SCHEDULED" as MeetingStatus),
     },
     validate: {
@@ -57,7 +59,9 @@ export function MeetingForm({
       startsAt: fromLocalInput(values.startsAt)!,
       endsAt: fromLocalInput(values.endsAt),
       location: values.location.trim() || null,
+      attendees: values.attendees.map((a) => a.trim()).filter(Boolean),
       summary: values.summary.trim() || null,
+      notes: values.notes.trim() || null,
     };
     if (meeting) body.status = values.status;
     try {
@@ -77,7 +81,9 @@ export function MeetingForm({
           <TextInput label={t("fields.endsAt")} type="datetime-local" {...form.getInputProps("endsAt")} />
         </Group>
         <TextInput label={t("fields.location")} {...form.getInputProps("location")} />
+        <TagsInput label={t("fields.attendees")} description={t("attendeesHint")} {...form.getInputProps("attendees")} />
         <Textarea label={t("fields.summary")} rows={3} {...form.getInputProps("summary")} />
+        <Textarea label={t("fields.notes")} rows={2} {...form.getInputProps("notes")} />
         {meeting && (
           <Select
             label={t("fields.status")}

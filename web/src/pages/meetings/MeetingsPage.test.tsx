@@ -102,12 +102,15 @@ describe("MeetingForm", () => {
     renderWithProviders(<MeetingForm meeting={meeting("m1", "2030-01-02T10:00:00Z")} onSubmit={onSubmit} onCancel={() => {}} />);
     const user = userEvent.setup();
     const ends = await screen.findByLabelText("Ends");
+    await user.type(screen.getByLabelText("Attendees", { selector: "input" }), "Kenji{Enter}");
     await user.type(ends, "2030-01-01T09:00");
     await user.click(screen.getByRole("button", { name: "Save" }));
     expect(await screen.findByText("must not be before startsAt")).toBeInTheDocument();
     expect(ends).toHaveAttribute("aria-invalid", "true");
     expect(screen.getByLabelText(/Title/)).toHaveValue("Meeting m1");
-    expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({ customerId: "c1", endsAt: new Date("2030-01-01T09:00").toISOString(), status: "SCHEDULED" }));
+    expect(onSubmit).toHaveBeenCalledWith(
+      expect.objectContaining({ customerId: "c1", endsAt: new Date("2030-01-01T09:00").toISOString(), status: "SCHEDULED", attendees: ["Kenji"], notes: null }),
+    );
   });
 
   it("asks for the required fields before sending", async () => {

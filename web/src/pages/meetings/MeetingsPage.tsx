@@ -230,7 +230,9 @@ export default function MeetingsPage() {
             <Badge variant="light" color={STATUS_COLOR[viewing.status]}>
               {t(`common:meetingStatus.${viewing.status}`)}
             </Badge>
+            {viewing.attendees.length > 0 && <Text>{t("fields.attendees")}: {viewing.attendees.join(", ")}</Text>}
             {viewing.summary && <Text style={{ whiteSpace: "pre-wrap" }}>{viewing.summary}</Text>}
+            {viewing.notes && <Text size="sm" c="dimmed" style={{ whiteSpace: "pre-wrap" }}>{viewing.notes}</Text>}
           </Stack>
         )}
       </Modal>

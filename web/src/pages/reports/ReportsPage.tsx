@@ -134,7 +134,7 @@ export default function ReportsPage() {
                 )}
                 {kinds.length > 0 && (
                   <Text size="sm" c="dimmed">
-                    {t("tasks.byKind")}: {kinds.map(([kind, c]) => t("tasks.ofCreated", { what: kind, done: formatNumber(c.completed), all: formatNumber(c.created) })).join(" · ")}
+                    {t("tasks.byKind")}: {kinds.map(([kind, c]) => t("tasks.ofCreated", { what: t(`tasks:kinds.${kind}`, { defaultValue: kind }), done: formatNumber(c.completed), all: formatNumber(c.created) })).join(" · ")}
                   </Text>
                 )}
               </>
