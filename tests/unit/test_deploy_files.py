@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from crm.platform.settings import KAFKA_MECHANISMS, SERVICE_URL_VARIABLES
+from crm.modes.tokens import token_security
+from crm.platform.settings import KAFKA_MECHANISMS, SERVICE_URL_VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -90,7 +91,6 @@ def test_compose_gives_each_service_its_own_database_and_kafka_client_id() -> No
         assert env["KAFKA_BROKERS"] == "kafka:9092", name
         assert env["KAFKA_CLIENT_ID"] == CLIENT_IDS[key], name
         assert re.fullmatch(rf"postgresql://crm:[^@]+@postgres:5432/{key}", env["DATABASE_URL"]), name
-        assert env["JWT_SECRET"].startswith("${JWT_SECRET:?"), f"{name}: JWT_SECRET must be required"
     client_ids = [services[name]["environment"]["KAFKA_CLIENT_ID"] for name in SERVICES.values()]
     assert len(set(client_ids)) == len(client_ids)
 
@@ -137,12 +137,10 @@ def test_compose_config_is_valid_for_docker_compose_when_the_plugin_exists() -> 
     probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         return
-    env = {**os.environ, "JWT_SECRET": "x" * 48}
-    result = subprocess.run(
+    result = subprocess.run(  # no variable is required: every one has a default
         [docker, "compose", "-f", str(DEPLOY / "docker-compose.yml"), "config", "-q"],
         capture_output=True,
         text=True,
-        env=env,
         cwd=ROOT,
         check=False,
     )
@@ -201,13 +199,12 @@ def test_render_gives_each_service_its_own_database() -> None:
     assert sorted(used) == sorted(databases)
 
 
-def test_render_env_group_shares_kafka_settings_and_a_generated_jwt_secret() -> None:
+def test_render_env_group_shares_kafka_settings() -> None:
     (group,) = render()["envVarGroups"]
     assert group["name"] == "crm-kafka"
     env = {entry["key"]: entry for entry in group["envVars"]}
     assert env["KAFKA_ENABLED"]["value"] == "true"
     assert env["KAFKA_MECHANISM"]["value"] in KAFKA_MECHANISMS
-    assert env["JWT_SECRET"] == {"key": "JWT_SECRET", "generateValue": True}
     # Render ignores `sync: false` in a group, and a group cannot reference services or databases.
     for entry in group["envVars"]:
         assert set(entry) <= {"key", "value", "generateValue"}, entry
@@ -288,13 +285,13 @@ def test_kubernetes_services_get_their_own_database_and_kafka_client_id_from_the
         assert env["KAFKA_CLIENT_ID"]["value"] == CLIENT_IDS[key]
         database = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
         assert database == {"name": "crm-secrets", "key": f"{key.upper()}_DATABASE_URL"}
-        for variable in ("KAFKA_USERNAME", "KAFKA_PASSWORD", "JWT_SECRET"):
+        for variable in ("KAFKA_USERNAME", "KAFKA_PASSWORD"):
             assert env[variable]["valueFrom"]["secretKeyRef"]["key"] == variable
         assert set(env) | config_keys >= KAFKA_VARIABLES
     for deployment in deployments.values():
         for entry in container(deployment)["env"]:
             reference = entry.get("valueFrom", {}).get("secretKeyRef")
-            if reference:
+            if reference and not reference.get("optional"):
                 assert reference["key"] in secret_keys, f"the Secret template lacks {reference['key']}"
 
 
@@ -302,7 +299,6 @@ def test_kubernetes_secret_template_holds_only_placeholders() -> None:
     values = load(KUBERNETES / "secret.example.yaml")["stringData"]
     for key, value in values.items():
         assert "CHANGE_ME" in value, key
-    assert len(values["JWT_SECRET"]) < 32  # the services refuse to start with the template's key
 
 
 def test_kubernetes_every_process_has_a_cluster_ip_service_and_a_cpu_autoscaler() -> None:
@@ -333,6 +329,55 @@ def test_kustomization_lists_every_manifest_but_the_secret_template() -> None:
     assert set(kustomization["resources"]) == expected
     for document in manifests():
         assert document["metadata"].get("namespace", "crm") == "crm"
+
+
+# --- access tokens: EdDSA by default on every platform -----------------------------------------------------
+
+# auth signs and verifies with its own keys; the others fetch its public keys.
+VERIFIERS = PROCESSES - {"auth"}
+
+
+def compose_token_env() -> dict[str, dict[str, Any]]:
+    return {name: compose()["services"][name]["environment"] for name in PROCESSES}
+
+
+def kubernetes_token_env() -> dict[str, dict[str, Any]]:
+    """Each Deployment's variables: its ConfigMap's (envFrom), then its own ``env`` entries over them."""
+    config = of_kind("ConfigMap")["crm-config"]["data"]
+    found = {}
+    for name, deployment in of_kind("Deployment").items():
+        sources = container(deployment).get("envFrom", [])
+        shared = config if {"configMapRef": {"name": "crm-config"}} in sources else {}
+        found[name] = {**{k: {"name": k, "value": v} for k, v in shared.items()}, **env_values(deployment)}
+    return found
+
+
+def test_every_verifying_process_reaches_auths_public_keys() -> None:
+    """EdDSA: each process but auth fetches the JWKS from AUTH_SERVICE_URL (else it refuses to start)."""
+    for name in VERIFIERS:
+        assert compose_token_env()[name]["AUTH_SERVICE_URL"] == "http://auth:8000", name
+        assert kubernetes_token_env()[name]["AUTH_SERVICE_URL"]["value"] == "http://auth:8000", name
+        render_url = env_of(render_services()[f"crm-{name}"])["AUTH_SERVICE_URL"]["fromService"]
+        assert render_url == {"type": "pserv", "name": "crm-auth", "property": "hostport"}, name
+    # Render's hostport is a bare host:port: the settings make it a URL for the JWKS fetch too.
+    for name in VERIFIERS:
+        settings = Settings.from_env(name.replace("-", "_"), {"AUTH_SERVICE_URL": "crm-auth-x1y2:10000"})
+        assert settings.service_urls["auth"] == "http://crm-auth-x1y2:10000"
+        assert token_security(settings, None).status()["publicKeys"].startswith("not loaded from http://")
+
+
+def test_no_deployment_generates_requires_or_bakes_in_a_signing_secret() -> None:
+    """JWT_SECRET (HS256, the seed's setup) is an opt-in: empty, optional or absent everywhere."""
+    (group,) = render()["envVarGroups"]
+    assert "JWT_SECRET" not in {entry["key"] for entry in group["envVars"]}
+    for name in PROCESSES:
+        assert "JWT_SECRET" not in env_of(render_services()[f"crm-{name}"]), name
+        # compose: empty unless the operator sets it (never `:?`, which would make it required)
+        assert compose_token_env()[name]["JWT_SECRET"] == "${JWT_SECRET:-}", name
+        reference = kubernetes_token_env()[name]["JWT_SECRET"]["valueFrom"]["secretKeyRef"]
+        assert reference == {"name": "crm-secrets", "key": "JWT_SECRET", "optional": True}, name
+    assert "JWT_SECRET" not in load(KUBERNETES / "secret.example.yaml")["stringData"]
+    assert "JWT_SECRET" not in of_kind("ConfigMap")["crm-config"]["data"]
 
 
 # --- .env.example -------------------------------------------------------------------------------------------

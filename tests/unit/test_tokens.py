@@ -200,6 +200,65 @@ async def test_an_unknown_kid_is_refused_and_reloads_the_keys_at_most_every_30_s
     assert await refused(verifier, no_kid) == "unknown signing key"
 
 
+class FlakyAuth:
+    """auth's JWKS as a verifier fetches it: down (the fetch fails), up publishing no key, or up with keys."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring, self.state, self.loads = keyring, "down", 0
+
+    async def load(self) -> dict[str, Any]:
+        self.loads += 1
+        if self.state == "down":
+            raise ConnectionRefusedError("auth is not listening yet")
+        return {} if self.state == "empty" else public_keys_of(self.keyring.jwks())
+
+
+async def test_a_service_started_before_auth_accepts_tokens_as_soon_as_auth_answers() -> None:
+    from crm.platform.keys import CachedKeys
+
+    tokens, _verifier, keyring = eddsa()
+    auth = FlakyAuth(keyring)
+    cached = CachedKeys(auth.load, interval=30.0, retry=0.05, first_wait=5.0)
+    assert not await cached.refresh(), "the start-up fetch: auth is not up"
+    token = tokens.issue(user_id="u1", email="a@b.c", role="USER")
+    verifying = asyncio.ensure_future(JwtVerifier(cached).verify(token))
+    await asyncio.sleep(0.2)
+    assert not verifying.done(), "a request waits for the first keys rather than being refused"
+    auth.state = "up"  # auth answers: the waiting request fetches the keys itself, not in 30 s
+    assert (await asyncio.wait_for(verifying, 2)).id == "u1"
+
+
+async def test_after_a_failed_or_empty_fetch_a_new_key_is_fetched_at_once_not_after_30_seconds() -> None:
+    from crm.platform.keys import CachedKeys
+
+    tokens, _verifier, keyring = eddsa()
+    auth = FlakyAuth(keyring)
+    auth.state = "empty"  # answering, but publishing no key yet
+    cached = CachedKeys(auth.load, interval=30.0, retry=0.05, first_wait=0.0)
+    verifier = JwtVerifier(cached)
+    assert await cached.refresh() and cached.keys == {}
+    auth.state = "up"
+    await asyncio.sleep(0.06)  # the short retry floor, not the 30-second one
+    assert (await verifier.verify(tokens.issue(user_id="u1", email="a@b.c", role="USER"))).id == "u1"
+
+    # Keys known, then a refresh fails (auth briefly unreachable) while auth rotates in a new key.
+    auth.state = "down"
+    assert not await cached.refresh()
+    keyring.keys.insert(0, new_signing_key(datetime.now(UTC) - timedelta(days=1)))  # signs from now on
+    auth.state = "up"
+    rotated = tokens.issue(user_id="u2", email="b@b.c", role="USER")
+    assert jwt.get_unverified_header(rotated)["kid"] not in cached.keys
+    await asyncio.sleep(0.06)
+    assert (await verifier.verify(rotated)).id == "u2"
+    loads = auth.loads
+    forged = jwt.encode(
+        claims_of(rotated), new_signing_key().private_key, algorithm="EdDSA", headers={"kid": "forged"}
+    )
+    await asyncio.sleep(0.06)
+    assert await refused(verifier, forged) == "unknown signing key"
+    assert auth.loads == loads, "keys loaded: an unknown kid waits the 30-second floor again"
+
+
 def test_rotation_publishes_the_next_key_before_it_signs_and_the_old_one_until_its_tokens_expire() -> None:
     t0 = datetime(2030, 1, 1, tzinfo=UTC)
     grace = timedelta(seconds=60)

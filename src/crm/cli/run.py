@@ -139,7 +139,6 @@ def up(
     from crm.modes.local_cluster import SERVICES
     from crm.modes.processes import ProcessError
     from crm.modes.up import LocalInfra, database_url_for, plan, run_until_stopped, start_local_infra
-    from crm.platform.security import persistent_secret
 
     data_dir = data_dir.expanduser().resolve()
     lock = threading.Lock()
@@ -161,8 +160,7 @@ def up(
             infra, per_service = start_local_infra(data_dir, say)
         else:
             per_service = {name: {"DATABASE_URL": database_url_for(name, os.environ)} for name in SERVICES}
-        secret = os.environ.get("JWT_SECRET") or persistent_secret(data_dir / "jwt-secret")
-        processes = plan(port, data_dir, secret, per_service, echo)
+        processes = plan(port, data_dir, os.environ.get("JWT_SECRET"), per_service, echo)
         code = run_until_stopped(processes, lambda: say(f"ready: http://127.0.0.1:{port}  (Ctrl-C stops)"))
     except ConfigError as exc:
         fail(str(exc))

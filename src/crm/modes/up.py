@@ -78,24 +78,28 @@ def start_local_infra(
 def plan(
     port: int,
     data_dir: Path,
-    jwt_secret: str,
+    jwt_secret: str | None,
     per_service: Mapping[str, Mapping[str, str]],
     echo: Echo | None,
 ) -> list[ServiceProcess]:
-    """The six processes: services on ``port+1``…``port+5``, the gateway on ``port``."""
+    """The six processes: services on ``port+1``…``port+5``, the gateway on ``port``.
+
+    Tokens are EdDSA: auth signs with the keys in its database, every other process verifies with the public
+    keys it fetches from auth (``AUTH_SERVICE_URL``). ``jwt_secret`` (the user's ``JWT_SECRET``) switches
+    every process to HS256 with it instead."""
+    ports = {name: port + offset for offset, name in enumerate(SERVICES, start=1)}
+    upstreams = {SERVICE_URL_VARIABLES[name]: f"http://127.0.0.1:{p}" for name, p in ports.items()}
+    shared = {"JWT_SECRET": jwt_secret} if jwt_secret else {}
     processes: list[ServiceProcess] = []
-    for offset, name in enumerate(SERVICES, start=1):
-        env = {
-            "JWT_SECRET": jwt_secret,
-            "KAFKA_CLIENT_ID": f"{name.replace('_', '-')}-service",
-            **per_service[name],
-        }
-        processes.append(ServiceProcess(name, port + offset, env, data_dir / "logs" / f"{name}.log", echo))
-    upstreams = {SERVICE_URL_VARIABLES[p.name]: p.url for p in processes}
+    for name, own_port in ports.items():
+        env = {**shared, "KAFKA_CLIENT_ID": f"{name.replace('_', '-')}-service", **per_service[name]}
+        if name != "auth":
+            env["AUTH_SERVICE_URL"] = upstreams["AUTH_SERVICE_URL"]
+        processes.append(ServiceProcess(name, own_port, env, data_dir / "logs" / f"{name}.log", echo))
     # The gateway verifies tokens as the services do, and tails the topics (revocations, the live stream)
     # on their Kafka.
     kafka = {k: v for k, v in per_service.get("auth", {}).items() if k.startswith("KAFKA_")}
-    edge = {"JWT_SECRET": jwt_secret, **kafka, **dev_rate_limits(os.environ), **upstreams}
+    edge = {**shared, **kafka, **dev_rate_limits(os.environ), **upstreams}
     processes.append(ServiceProcess("gateway", port, edge, data_dir / "logs" / "gateway.log", echo))
     return processes
 

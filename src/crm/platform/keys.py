@@ -34,6 +34,9 @@ JWKS_PATH = "/api/auth/.well-known/jwks.json"
 FIRST_LOAD_WAIT = 5.0
 # A verifier refetches the public keys on an unknown ``kid`` at most this often (a forged kid costs nothing).
 REFRESH_INTERVAL = 30.0
+# ... but this soon after a fetch that failed or found no key (auth starting, or briefly unreachable): waiting
+# the full interval then would refuse valid tokens for no reason.
+RETRY_INTERVAL = 1.0
 # A rotated-in key is published this long before it signs, so every verifier can fetch it when first needed.
 ROTATION_GRACE = timedelta(seconds=REFRESH_INTERVAL * 2)
 
@@ -142,8 +145,9 @@ class EdDsaTokens(SignerBase):
 
 
 class CachedKeys:
-    """Public keys by ``kid``, loaded by ``load`` and reloaded when a token names an unknown one: at most
-    every ``interval`` seconds once loaded (every second before), one load at a time."""
+    """Public keys by ``kid``, loaded by ``load`` and reloaded when a token names an unknown one, one load
+    at a time: at most every ``interval`` seconds after a load that found keys, every ``retry`` seconds after
+    one that failed or found none."""
 
     algorithm = ALGORITHM
 
@@ -152,10 +156,13 @@ class CachedKeys:
         load: Callable[[], Awaitable[Mapping[str, Ed25519PublicKey]]],
         *,
         interval: float = REFRESH_INTERVAL,
+        retry: float = RETRY_INTERVAL,
+        first_wait: float = FIRST_LOAD_WAIT,
     ) -> None:
-        self._load, self.interval = load, interval
+        self._load, self.interval, self.retry, self.first_wait = load, interval, retry, first_wait
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.loaded, self.last_error = False, ""
+        self._found_keys = False  # the last attempt loaded at least one key
         self._last_attempt = float("-inf")
         self._lock = asyncio.Lock()
         self._first_load = asyncio.Event()
@@ -163,12 +170,15 @@ class CachedKeys:
     async def key(self, kid: str | None) -> Ed25519PublicKey | None:
         if kid is None:
             return None
-        if not self.loaded:
-            # Just started, auth not answering yet: a request waits a little for the first load rather
-            # than being refused for a key we simply have not fetched.
-            await wait_until(self._first_load.wait(), FIRST_LOAD_WAIT)
         found = self.keys.get(kid)
         if found is None:
+            await self.refresh(throttled=True)
+            found = self.keys.get(kid)
+        deadline = time.monotonic() + self.first_wait
+        while found is None and not self.loaded and (left := deadline - time.monotonic()) > 0:
+            # Just started, auth not answering yet (it may start with us): wait a little, trying again,
+            # rather than refuse a token for a key we simply could not fetch yet.
+            await wait_until(self._first_load.wait(), min(self.retry, left))
             await self.refresh(throttled=True)
             found = self.keys.get(kid)
         return found
@@ -178,23 +188,24 @@ class CachedKeys:
         raises nothing: a failed load keeps the keys already known."""
         async with self._lock:
             since = time.monotonic() - self._last_attempt
-            if throttled and since < (self.interval if self.loaded else 1.0):
+            if throttled and since < (self.interval if self._found_keys else self.retry):
                 return False
             self._last_attempt = time.monotonic()
             try:
                 self.keys = dict(await self._load())
             except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error, self._found_keys = f"{type(exc).__name__}: {exc}", False
                 return False
-            self.loaded, self.last_error = True, ""
+            self.loaded, self.last_error, self._found_keys = True, "", bool(self.keys)
             self._first_load.set()
             return True
 
 
 class RemoteJwks(CachedKeys):
     """auth's public keys fetched over HTTP from its JWKS endpoint: first at start (retrying until auth
-    answers), then whenever a token names an unknown key (at most every 30 s), and every few minutes so a
-    key that stopped being published is forgotten."""
+    answers), then whenever a token names an unknown key (at most every 30 s, every second while auth does
+    not answer or publishes no key), and every few minutes so a key that stopped being published is
+    forgotten."""
 
     def __init__(
         self,

@@ -32,7 +32,6 @@ from crm.platform.tokens import (
     TokenVerifier,
     VerificationKeys,
     decode,
-    persistent_secret,
     principal_of,
     token_header,
 )
@@ -60,7 +59,6 @@ __all__ = [
     "current_principal",
     "decode",
     "hash_password",
-    "persistent_secret",
     "principal_of",
     "require_roles",
     "same_secret",

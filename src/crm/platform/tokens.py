@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
@@ -247,15 +245,3 @@ def principal_of(claims: Mapping[str, Any]) -> Principal:
         session_id=str(claims.get("sid", "")),
         kind=str(claims.get("typ", "user")),
     )
-
-
-def persistent_secret(path: Path) -> str:
-    """A random signing secret made once and kept in ``path`` (mode 0600), so tokens survive restarts of a
-    local CRM. Production sets JWT_SECRET instead."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        return path.read_text().strip()
-    value = secrets.token_urlsafe(48)
-    path.write_text(value)
-    path.chmod(0o600)
-    return value
