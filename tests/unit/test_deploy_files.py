@@ -1,6 +1,7 @@
 """The deployment files say what their users rely on: every service with its own database, Kafka client id and
-health checks, in Docker Compose, the Render Blueprint and the Kubernetes manifests; an image that runs as
-non-root; an .env.example that documents every variable the code reads.
+health checks, in Docker Compose, the Render Blueprint and the Kubernetes manifests; EdDSA tokens by default
+(each verifying process reaches auth's public keys, no signing secret generated or required); an image that
+runs as non-root; an .env.example that documents every variable the code reads.
 
 No Docker engine is needed: the files are parsed. When the `docker compose` plugin is installed, the compose
 file is also checked with `docker compose config`, on top of the same assertions.
