@@ -1,4 +1,5 @@
 import { Anchor, Button, Code, Group, Pagination, Select, Stack, Table, Text, TextInput } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -14,10 +15,12 @@ export function AuditPanel() {
   const [actorId, setActorId] = useState("");
   const [targetId, setTargetId] = useState("");
   const [page, setPage] = useState(1);
+  const [actor] = useDebouncedValue(actorId.trim(), 300);
+  const [target] = useDebouncedValue(targetId.trim(), 300);
   const audit = useAudit({
     action,
-    actorId: actorId.trim() || undefined,
-    targetId: targetId.trim() || undefined,
+    actorId: actor || undefined,
+    targetId: target || undefined,
     limit: PAGE_SIZE,
     offset: (page - 1) * PAGE_SIZE,
   });

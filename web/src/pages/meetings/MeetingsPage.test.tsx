@@ -56,14 +56,18 @@ describe("MeetingsPage", () => {
     await waitFor(() => expect(calls.some((c) => new URL(c.url).searchParams.get("from") === next.toISOString())).toBe(true));
   });
 
-  it("opens a day's new-meeting form from the keyboard", async () => {
+  it("moves between days with the arrow keys and opens a day's new-meeting form with Enter", async () => {
     signedInAs("SALES");
     fakeApi({ ...common, "GET /api/meetings": () => page([]) });
     renderWithProviders(<MeetingsPage />, "/meetings?view=week");
-    const add = (await screen.findAllByRole("button", { name: /^New meeting on / }))[0];
-    add.focus();
+    const adds = await screen.findAllByRole("button", { name: /^New meeting on / });
+    adds[1].focus();
     const user = userEvent.setup();
-    await user.keyboard("{Enter}");
+    await user.keyboard("{ArrowLeft}");
+    expect(adds[0]).toHaveFocus();
+    await user.keyboard("{ArrowRight}{ArrowRight}");
+    expect(adds[2]).toHaveFocus();
+    await user.keyboard("{ArrowLeft}{ArrowLeft}{Enter}");
     const form = await screen.findByRole("form", { name: "New meeting" });
     expect(within(form).getByLabelText(/Starts/)).toHaveValue(`${isoDay(startOfWeek(new Date()))}T10:00`);
   });

@@ -1,5 +1,6 @@
 import { ActionIcon, Button, Group, Paper, SimpleGrid, Stack, Text, UnstyledButton } from "@mantine/core";
 import { IconChevronLeft, IconChevronRight, IconPlus } from "@tabler/icons-react";
+import type { KeyboardEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { formatDate, formatDay, formatTime } from "../../lib/format";
@@ -7,9 +8,30 @@ import { useMeetings, type Meeting } from "./queries";
 import { addDays, sameDay } from "../../lib/days";
 import classes from "./WeekCalendar.module.css";
 
+/** ←/→ go to the previous/next day's first button, ↑/↓ between the buttons of a day. */
+function moveFocus(event: KeyboardEvent<HTMLElement>) {
+  const target = event.target as HTMLElement;
+  const day = target.closest("section");
+  if (!day || !["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(event.key)) return;
+  const days = Array.from(event.currentTarget.querySelectorAll("section"));
+  const buttons = (section: Element) => Array.from(section.querySelectorAll<HTMLElement>("button"));
+  let next: HTMLElement | undefined;
+  if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+    const to = days[days.indexOf(day) + (event.key === "ArrowRight" ? 1 : -1)];
+    next = to ? buttons(to)[0] : undefined;
+  } else {
+    const own = buttons(day);
+    next = own[own.indexOf(target) + (event.key === "ArrowDown" ? 1 : -1)];
+  }
+  if (next) {
+    event.preventDefault();
+    next.focus();
+  }
+}
+
 /**
  * Seven days from `weekStart` (a Monday), each a list of its meetings in start order. Every meeting and every
- * "add" is a button, so the week is used with Tab/Enter alone; the week moves with the buttons above it.
+ * "add" is a button, so the week is used with Tab/Enter (and the arrow keys) alone; the week moves with the buttons above it.
  */
 export function WeekCalendar({
   weekStart,
@@ -57,7 +79,10 @@ export function WeekCalendar({
         </Text>
       </Group>
       {list.error ? <ErrorAlert error={list.error} onRetry={() => void list.refetch()} /> : null}
-      <SimpleGrid cols={{ base: 1, sm: 7 }} spacing={4} aria-busy={list.isFetching}>
+      <Text size="xs" c="dimmed" id="week-keys">
+        {t("week.keys")}
+      </Text>
+      <SimpleGrid cols={{ base: 1, sm: 7 }} spacing={4} aria-busy={list.isFetching} aria-describedby="week-keys" onKeyDown={moveFocus}>
         {days.map((day) => {
           const mine = meetings.filter((m) => sameDay(new Date(m.startsAt), day));
           const label = formatDay(day);
