@@ -72,6 +72,16 @@ describe("MeetingsPage", () => {
     expect(within(form).getByLabelText(/Starts/)).toHaveValue(`${isoDay(startOfWeek(new Date()))}T10:00`);
   });
 
+  it("lets a MANAGER narrow everyone's meetings to their own", async () => {
+    signedInAs("MANAGER", "m9");
+    const calls = fakeApi({ ...common, "GET /api/meetings": () => page([meeting("m1", "2030-01-02T10:00:00Z", { ownerId: "u2" })]) });
+    renderWithProviders(<MeetingsPage />, "/meetings");
+    expect(await screen.findByRole("button", { name: "Edit Meeting m1" })).toBeInTheDocument(); // a MANAGER may change any
+    const user = userEvent.setup();
+    await user.click(screen.getByLabelText("Only mine"));
+    await waitFor(() => expect(calls.some((c) => new URL(c.url).searchParams.get("ownerId") === "m9")).toBe(true));
+  });
+
   it("hides scheduling, editing and cancelling from COMPLIANCE (read-only)", async () => {
     signedInAs("COMPLIANCE");
     fakeApi({ ...common, "GET /api/meetings": () => page([meeting("m1", "2030-01-02T10:00:00Z", { ownerId: "u2" })]) });
@@ -80,6 +90,14 @@ describe("MeetingsPage", () => {
     expect(screen.queryByRole("button", { name: "New meeting" })).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Edit Meeting m1" })).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Cancel Meeting m1" })).not.toBeInTheDocument();
+  });
+
+  it("gives SALES no owner switch (they only see their own)", async () => {
+    signedInAs("SALES");
+    fakeApi({ ...common, "GET /api/meetings": () => page([]) });
+    renderWithProviders(<MeetingsPage />, "/meetings");
+    expect(await screen.findByText("No meetings in this period.")).toBeInTheDocument();
+    expect(screen.queryByLabelText("Only mine")).not.toBeInTheDocument();
   });
 
   it("cancels a meeting after confirming", async () => {

@@ -1,4 +1,4 @@
-import { ActionIcon, Anchor, Badge, Button, Group, Modal, Pagination, SegmentedControl, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Anchor, Badge, Button, Group, Modal, Pagination, SegmentedControl, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { IconPencil, IconPlus, IconX } from "@tabler/icons-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -30,6 +30,9 @@ export default function MeetingsPage() {
   const [params, setParams] = useSearchParams();
   const view = params.get("view") === "week" ? "week" : "list";
   const customerId = params.get("customer") ?? undefined;
+  // USER/SALES only ever see their own; the others see everyone's and may narrow to theirs.
+  const seesAll = can(role, SEES_ALL);
+  const ownerId = seesAll && params.get("mine") === "1" ? session?.user.id : undefined;
   const status = (params.get("status") as MeetingStatus | null) ?? undefined;
   const from = params.get("from") ?? isoDay(new Date());
   const to = params.get("to") ?? "";
@@ -51,6 +54,7 @@ export default function MeetingsPage() {
   const toDay = parseDay(to);
   const list = useMeetings({
     customerId,
+    ownerId,
     status,
     from: fromDay?.toISOString(),
     to: toDay ? new Date(addDays(toDay, 1).getTime() - 1).toISOString() : undefined,
@@ -115,6 +119,9 @@ export default function MeetingsPage() {
           onChange={(v) => update({ customer: v, page: null })}
           w={240}
         />
+        {seesAll && (
+          <Switch label={t("onlyMine")} checked={Boolean(ownerId)} onChange={(e) => update({ mine: e.currentTarget.checked ? "1" : null, page: null })} mb={8} />
+        )}
         {view === "list" && (
           <>
             <TextInput label={t("from")} type="date" value={from} onChange={(e) => update({ from: e.currentTarget.value || isoDay(new Date()), page: null })} w={170} />
@@ -135,6 +142,7 @@ export default function MeetingsPage() {
         <WeekCalendar
           weekStart={weekStart}
           customerId={customerId}
+          ownerId={ownerId}
           onWeek={(d) => update({ week: isoDay(startOfWeek(d)) })}
           onOpen={open}
           onAdd={writer ? (day) => setEditing({ startsAt: new Date(day.getFullYear(), day.getMonth(), day.getDate(), 10).toISOString() }) : undefined}

@@ -36,12 +36,14 @@ function moveFocus(event: KeyboardEvent<HTMLElement>) {
 export function WeekCalendar({
   weekStart,
   customerId,
+  ownerId,
   onWeek,
   onOpen,
   onAdd,
 }: {
   weekStart: Date;
   customerId?: string;
+  ownerId?: string;
   onWeek: (start: Date) => void;
   onOpen: (meeting: Meeting) => void;
   /** absent when the caller may not create meetings */
@@ -51,6 +53,7 @@ export function WeekCalendar({
   const end = addDays(weekStart, 7);
   const list = useMeetings({
     customerId,
+    ownerId,
     from: weekStart.toISOString(),
     to: new Date(end.getTime() - 1).toISOString(),
     limit: 500,

@@ -11,6 +11,7 @@ export const STATUSES: MeetingStatus[] = ["SCHEDULED", "COMPLETED", "CANCELLED"]
 
 export interface MeetingFilters {
   customerId?: string;
+  ownerId?: string;
   status?: MeetingStatus;
   /** ISO instants, inclusive, on startsAt */
   from?: string;
