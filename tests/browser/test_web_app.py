@@ -274,3 +274,67 @@ async def test_a_lost_connection_shows_a_notice_and_what_happened_meanwhile_arri
             page.get_by_test_id("customer-task").filter(has_text="while you were away")
         ).to_be_visible()
         await expect(page.get_by_test_id("customer-task")).to_have_count(2)  # nothing lost, nothing doubled
+
+
+async def test_deals_move_between_stages_by_drag_and_drop_and_the_totals_follow(
+    page: Page, crm_dev: str
+) -> None:
+    await register(page, "Pipeline Seller", unique_email("browser-dnd"), role="SALES")
+    token = await page.evaluate("JSON.parse(localStorage.getItem('crm.session')).token")
+    async with httpx.AsyncClient(base_url=crm_dev, timeout=10) as api:
+        customer = await api.post("/api/customers", headers=bearer(token), json={"name": "Drag Corp"})
+        assert customer.status_code == 201, customer.text
+
+        async def deal(name: str, amount: str) -> None:
+            async def created() -> bool:
+                answer = await api.post(
+                    "/api/opportunities",
+                    headers=bearer(token),
+                    json={"customerId": customer.json()["id"], "name": name, "amount": amount},
+                )
+                return answer.status_code == 201
+
+            await eventually(created, timeout=20, interval=0.2, what=f"the deal {name}")
+
+        await deal("Small Deal", "1000.50")
+        await deal("Large Deal", "250000")
+
+    await open_nav(page, "Deals")
+    lead, qualified = page.get_by_test_id("deal-column-LEAD"), page.get_by_test_id("deal-column-QUALIFIED")
+    await expect(lead.get_by_test_id("column-total")).to_have_text("¥251,001")  # JPY shows no decimals
+    card = page.get_by_test_id("deal-card").filter(has_text="Large Deal")
+    handle = card.get_by_label("Move Large Deal", exact=False)
+    source, target = await handle.bounding_box(), await qualified.bounding_box()
+    assert source and target
+    await page.mouse.move(source["x"] + source["width"] / 2, source["y"] + source["height"] / 2)
+    await page.mouse.down()
+    await page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 120, steps=15)
+    await page.mouse.up()
+
+    await expect(qualified).to_contain_text("Large Deal")
+    await expect(qualified.get_by_test_id("column-total")).to_have_text("¥250,000")
+    await expect(lead.get_by_test_id("column-total")).to_have_text("¥1,001")
+    await page.reload()  # the server has it too
+    await expect(page.get_by_test_id("deal-column-QUALIFIED")).to_contain_text("Large Deal")
+
+
+async def test_a_deleted_customer_is_in_the_bin_and_can_be_restored(page: Page) -> None:
+    await register(page, "Tidy Seller", unique_email("browser-bin"), role="SALES")
+    await open_nav(page, "Customers")
+    await page.get_by_role("button", name="New customer").click()
+    dialog = page.get_by_role("dialog", name="New customer")
+    await dialog.get_by_label(re.compile(r"^Name")).fill("Bin Corp")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("heading", name="Bin Corp")).to_be_visible()
+
+    page.once("dialog", lambda confirm: confirm.accept())
+    await page.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+    await expect(page.get_by_test_id("customer-row").filter(has_text="Bin Corp")).to_have_count(0)
+    show_deleted = page.get_by_role("switch", name="Show deleted")
+    await show_deleted.click()
+    await expect(page.get_by_role("heading", name="Deleted customers")).to_be_visible()
+    await page.get_by_role("button", name="Restore Bin Corp").click()
+    await expect(page.get_by_test_id("customer-row").filter(has_text="Bin Corp")).to_have_count(0)
+    await show_deleted.click()
+    await expect(page.get_by_test_id("customer-row").filter(has_text="Bin Corp")).to_be_visible()

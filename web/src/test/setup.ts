@@ -4,8 +4,8 @@ import { afterEach } from "vitest";
 import "../lib/i18n";
 import { setSession } from "../lib/session";
 
-// findBy*/waitFor wait up to 5 s (default 1 s): a shared 2-core machine is slow, and debounced searches take 300 ms.
-configure({ asyncUtilTimeout: 5000 });
+// findBy*/waitFor wait up to 10 s (default 1 s): a shared 2-core machine is slow, and debounced searches take 300 ms.
+configure({ asyncUtilTimeout: 10_000 });
 
 // jsdom lacks what Mantine measures with.
 Object.defineProperty(window, "matchMedia", {

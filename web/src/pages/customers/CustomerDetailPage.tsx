@@ -2,7 +2,7 @@ import { Anchor, Badge, Button, Card, Group, Loader, Modal, SimpleGrid, Stack, T
 import { IconArrowLeft, IconPencil, IconRestore, IconTrash } from "@tabler/icons-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { useSession } from "../../lib/auth";
 import { formatDate, formatDateTime, formatMoney } from "../../lib/format";
@@ -40,6 +40,7 @@ export default function CustomerDetailPage() {
   const remove = useDeleteCustomer();
   const restore = useRestoreCustomer();
   const [editing, setEditing] = useState(false);
+  const navigate = useNavigate();
 
   if (customer.isLoading) return <Loader aria-label={t("common:loading")} />;
   if (customer.error || !customer.data) return <ErrorAlert error={customer.error} onRetry={() => void customer.refetch()} />;
@@ -52,6 +53,7 @@ export default function CustomerDetailPage() {
         if (!window.confirm(t("confirmDelete", { name: c.name }))) return;
         await remove.mutateAsync(c.id);
         notifySaved(t("deleted", { name: c.name }));
+        navigate("/customers"); // it is in the bin now ("Show deleted"), restorable from there
       } else {
         await restore.mutateAsync(c.id);
         notifySaved(t("restored", { name: c.name }));
