@@ -1,9 +1,10 @@
-import { Alert, Button, Code, CopyButton, Group, Pagination, Select, Stack, Table, Text, TextInput } from "@mantine/core";
+import { Alert, Button, Code, CopyButton, Group, Select, Stack, Table, Text, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconCheck, IconCopy } from "@tabler/icons-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { EmptyRow, ListFooter } from "../../components/ListParts";
 import { formatDateTime } from "../../lib/format";
 import { showFieldErrors } from "../../lib/forms";
 import { notifyFailure, notifySaved } from "../../lib/notify";
@@ -120,23 +121,11 @@ export function ApiKeysPanel() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!keys.isLoading && !keys.error && rows.length === 0 && (
-              <Table.Tr>
-                <Table.Td colSpan={6}>
-                  <Text c="dimmed">{t("noKeys")}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!keys.isLoading && !keys.error && rows.length === 0 && <EmptyRow colSpan={6}>{t("noKeys")}</EmptyRow>}
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Pagination
-        total={Math.max(1, Math.ceil((keys.data?.total ?? 0) / PAGE_SIZE))}
-        value={page}
-        onChange={setPage}
-        getControlProps={(control) => ({ "aria-label": t(`common:pagination.${control}`) })}
-        getItemProps={(p) => ({ "aria-label": t("common:pagination.page", { page: p }) })}
-      />
+      <ListFooter total={keys.data?.total ?? 0} pageSize={PAGE_SIZE} page={page} onPage={setPage} />
     </Stack>
   );
 }

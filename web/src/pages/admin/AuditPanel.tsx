@@ -1,8 +1,9 @@
-import { Anchor, Button, Code, Group, Pagination, Select, Stack, Table, Text, TextInput } from "@mantine/core";
+import { Anchor, Button, Code, Group, Select, Stack, Table, TextInput } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { EmptyRow, ListFooter } from "../../components/ListParts";
 import { formatDateTime, formatNumber } from "../../lib/format";
 import { AUDIT_ACTIONS, useAudit, type AuditAction } from "./queries";
 
@@ -94,28 +95,11 @@ export function AuditPanel() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!audit.isLoading && !audit.error && rows.length === 0 && (
-              <Table.Tr>
-                <Table.Td colSpan={6}>
-                  <Text c="dimmed">{t("noAudit")}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!audit.isLoading && !audit.error && rows.length === 0 && <EmptyRow colSpan={6}>{t("noAudit")}</EmptyRow>}
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Group justify="space-between">
-        <Text size="sm" c="dimmed">
-          {t("auditCount", { count: total, formatted: formatNumber(total) })}
-        </Text>
-        <Pagination
-          total={Math.max(1, Math.ceil(total / PAGE_SIZE))}
-          value={page}
-          onChange={setPage}
-          getControlProps={(control) => ({ "aria-label": t(`common:pagination.${control}`) })}
-          getItemProps={(p) => ({ "aria-label": t("common:pagination.page", { page: p }) })}
-        />
-      </Group>
+      <ListFooter count={t("auditCount", { count: total, formatted: formatNumber(total) })} total={total} pageSize={PAGE_SIZE} page={page} onPage={setPage} />
     </Stack>
   );
 }

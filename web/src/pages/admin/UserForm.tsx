@@ -1,8 +1,8 @@
-import { Button, Group, PasswordInput, Select, Stack, TextInput } from "@mantine/core";
+import { PasswordInput, Select, Stack, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ErrorAlert } from "../../components/ErrorAlert";
+import { FormActions } from "../../components/ListParts";
 import { showFieldErrors } from "../../lib/forms";
 import type { Role } from "../../lib/session";
 import { ROLES, type User, type UserCreate } from "./queries";
@@ -62,15 +62,7 @@ export function UserForm({
         {!user && <PasswordInput label={t("password")} description={t("passwordHint")} required {...form.getInputProps("password")} />}
         <Select label={t("role")} allowDeselect={false} data={ROLES.map((r) => ({ value: r, label: t(`common:roles.${r}`) }))} {...form.getInputProps("role")} />
         <Select label={t("manager")} placeholder={t("noManager")} clearable searchable data={managers} {...form.getInputProps("managerId")} />
-        {error ? <ErrorAlert error={error} /> : null}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t("common:actions.cancel")}
-          </Button>
-          <Button type="submit" loading={form.submitting}>
-            {t("common:actions.save")}
-          </Button>
-        </Group>
+        <FormActions error={error} submitting={form.submitting} onCancel={onCancel} />
       </Stack>
     </form>
   );

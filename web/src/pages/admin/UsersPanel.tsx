@@ -1,9 +1,10 @@
-import { ActionIcon, Button, Group, Modal, Pagination, Select, Stack, Table, Text, TextInput } from "@mantine/core";
+import { ActionIcon, Button, Group, Modal, Select, Stack, Table, TextInput } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { IconPencil, IconPlus, IconSearch, IconTrash } from "@tabler/icons-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { EmptyRow, ListFooter } from "../../components/ListParts";
 import { useSession } from "../../lib/auth";
 import { formatDate, formatNumber } from "../../lib/format";
 import { notifySaved } from "../../lib/notify";
@@ -110,28 +111,11 @@ export function UsersPanel() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!list.isLoading && !list.error && rows.length === 0 && (
-              <Table.Tr>
-                <Table.Td colSpan={6}>
-                  <Text c="dimmed">{t("noUsers")}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!list.isLoading && !list.error && rows.length === 0 && <EmptyRow colSpan={6}>{t("noUsers")}</EmptyRow>}
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Group justify="space-between">
-        <Text size="sm" c="dimmed">
-          {t("userCount", { count: total, formatted: formatNumber(total) })}
-        </Text>
-        <Pagination
-          total={Math.max(1, Math.ceil(total / PAGE_SIZE))}
-          value={page}
-          onChange={setPage}
-          getControlProps={(control) => ({ "aria-label": t(`common:pagination.${control}`) })}
-          getItemProps={(p) => ({ "aria-label": t("common:pagination.page", { page: p }) })}
-        />
-      </Group>
+      <ListFooter count={t("userCount", { count: total, formatted: formatNumber(total) })} total={total} pageSize={PAGE_SIZE} page={page} onPage={setPage} />
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing?.user ? t("editUser") : t("newUser")}>
         {editing && (
           <UserForm

@@ -1,9 +1,9 @@
-import { Button, Group, Select, Stack, TagsInput, Textarea, TextInput } from "@mantine/core";
+import { Group, Select, Stack, TagsInput, Textarea, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { CustomerSelect } from "../../components/CustomerSelect";
-import { ErrorAlert } from "../../components/ErrorAlert";
+import { FormActions } from "../../components/ListParts";
 import { showFieldErrors } from "../../lib/forms";
 import { STATUSES, type Meeting, type MeetingInput, type MeetingStatus } from "./queries";
 import { fromLocalInput, toLocalInput } from "../../lib/days";
@@ -92,15 +92,7 @@ export function MeetingForm({
             {...form.getInputProps("status")}
           />
         )}
-        {error ? <ErrorAlert error={error} /> : null}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t("common:actions.cancel")}
-          </Button>
-          <Button type="submit" loading={form.submitting}>
-            {t("common:actions.save")}
-          </Button>
-        </Group>
+        <FormActions error={error} submitting={form.submitting} onCancel={onCancel} />
       </Stack>
     </form>
   );

@@ -1,10 +1,11 @@
-import { ActionIcon, Anchor, Badge, Button, Group, Modal, Pagination, SegmentedControl, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Anchor, Badge, Button, Group, Modal, SegmentedControl, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { IconPencil, IconPlus, IconX } from "@tabler/icons-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 import { CustomerName, CustomerSelect } from "../../components/CustomerSelect";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { EmptyRow, ListFooter } from "../../components/ListParts";
 import { useSession } from "../../lib/auth";
 import { formatDateTime, formatNumber } from "../../lib/format";
 import { notifyFailure, notifySaved } from "../../lib/notify";
@@ -200,28 +201,17 @@ export default function MeetingsPage() {
                     )}
                   </Table.Tr>
                 ))}
-                {!list.isLoading && !list.error && rows.length === 0 && (
-                  <Table.Tr>
-                    <Table.Td colSpan={6}>
-                      <Text c="dimmed">{t("empty")}</Text>
-                    </Table.Td>
-                  </Table.Tr>
-                )}
+                {!list.isLoading && !list.error && rows.length === 0 && <EmptyRow colSpan={6}>{t("empty")}</EmptyRow>}
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
-          <Group justify="space-between">
-            <Text size="sm" c="dimmed">
-              {t("count", { count: total, formatted: formatNumber(total) })}
-            </Text>
-            <Pagination
-              total={Math.max(1, Math.ceil(total / PAGE_SIZE))}
-              value={page}
-              onChange={(p) => update({ page: String(p) })}
-              getControlProps={(control) => ({ "aria-label": t(`common:pagination.${control}`) })}
-              getItemProps={(p) => ({ "aria-label": t("common:pagination.page", { page: p }) })}
-            />
-          </Group>
+          <ListFooter
+            count={t("count", { count: total, formatted: formatNumber(total) })}
+            total={total}
+            pageSize={PAGE_SIZE}
+            page={page}
+            onPage={(p) => update({ page: String(p) })}
+          />
         </>
       )}
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing?.meeting ? t("editTitle") : t("createTitle")} size="lg">
