@@ -1,6 +1,7 @@
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it, vi } from "vitest";
 import { runStream } from "./live";
+import { setFetch } from "./api";
 import { setSession } from "./session";
 
 function sse(text: string): Response {
@@ -38,5 +39,26 @@ describe("the live stream", () => {
     expect(invalidated).toHaveLength(5);
     expect(seen).toEqual([null, "c-2"]);
     expect((fetchImpl.mock.calls[0][1].headers as Record<string, string>).Authorization).toBe("Bearer t");
+  });
+});
+
+describe("the live stream's token", () => {
+  it("is renewed when the stream answers 401, then the stream resumes with the new one", async () => {
+    setSession({ token: "revoked", refreshToken: "r1", expiresAt: Date.now() + 600_000, user: { id: "u", email: "u@e.com", name: "U", role: "USER", createdAt: "" } });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const fetchImpl = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.endsWith("/api/auth/refresh")) {
+        return new Response(JSON.stringify({ token: "fresh", tokenType: "Bearer", expiresIn: 900, refreshToken: "r2", refreshExpiresIn: 1, user: { id: "u", email: "u@e.com", name: "U", role: "USER", createdAt: "" } }), { status: 200 });
+      }
+      seen.push((init?.headers as Record<string, string>).Authorization);
+      if (seen.length === 1) return new Response("{}", { status: 401 });
+      controller.abort();
+      return new Response("event: ready\ndata: {}\n\n");
+    });
+    setFetch(fetchImpl as unknown as typeof fetch);
+    await runStream({ client: new QueryClient(), signal: controller.signal, fetch: fetchImpl as unknown as typeof fetch, backoff: () => 0 });
+    expect(seen).toEqual(["Bearer revoked", "Bearer fresh"]);
   });
 });

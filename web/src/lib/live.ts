@@ -3,7 +3,8 @@
 // when the stream ends at the token's expiry (the token is refreshed first), so nothing is missed or doubled.
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
 import { useEffect, useSyncExternalStore } from "react";
-import { accessToken, baseUrl, transport } from "./api";
+import { accessToken, baseUrl, refreshTokens, transport } from "./api";
+import { getSession } from "./session";
 import { readSse } from "./sse";
 
 export interface LiveEvent {
@@ -96,7 +97,12 @@ export async function runStream({ client, signal, fetch: fetchImpl = transport()
       if (lastId) headers["Last-Event-ID"] = lastId;
       const response = await fetchImpl(`${baseUrl}/api/stream`, { headers, signal, cache: "no-store" });
       if (response.status === 401) {
-        attempt += 1; // the token expired between the check and the call: accessToken() refreshes next turn
+        // Expired or revoked before its time (a logout elsewhere): renew it; a refused refresh ends the
+        // session, and the loop with it (accessToken() is then null).
+        attempt += 1;
+        const session = getSession();
+        if (session) await refreshTokens(session.refreshToken);
+        continue;
       } else if (!response.ok) {
         throw new Error(`stream answered ${response.status}`);
       } else {
