@@ -786,7 +786,7 @@ export interface paths {
         };
         /**
          * List Tasks
-         * @description Tasks by due date (undated last), then priority (URGENT first).
+         * @description Tasks by due date (undated last), then priority (URGENT first), unless a sort is asked.
          */
         get: operations["list_tasks_api_tasks_get"];
         put?: never;
@@ -1777,6 +1777,8 @@ export interface operations {
                 offset?: number;
                 status?: components["schemas"]["ApprovalStatus"] | null;
                 opportunityId?: string | null;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; newest first without */
+                sort?: ("createdAt" | "decidedAt" | "-createdAt" | "-decidedAt") | null;
             };
             header?: never;
             path?: never;
@@ -1914,6 +1916,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; oldest first without */
+                sort?: ("createdAt" | "decidedAt" | "-createdAt" | "-decidedAt") | null;
             };
             header?: never;
             path?: never;
@@ -2323,6 +2327,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; newest first without */
+                sort?: ("name" | "createdAt" | "lastUsedAt" | "-name" | "-createdAt" | "-lastUsedAt") | null;
             };
             header?: never;
             path?: never;
@@ -2528,6 +2534,8 @@ export interface operations {
                 action?: components["schemas"]["Action"] | null;
                 actorId?: string | null;
                 targetId?: string | null;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; newest first without */
+                sort?: ("at" | "action" | "-at" | "-action") | null;
             };
             header?: never;
             path?: never;
@@ -2950,6 +2958,8 @@ export interface operations {
                 offset?: number;
                 q?: string | null;
                 role?: components["schemas"]["Role"] | null;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; oldest first without */
+                sort?: ("name" | "email" | "role" | "createdAt" | "-name" | "-email" | "-role" | "-createdAt") | null;
             };
             header?: never;
             path?: never;
@@ -3342,6 +3352,8 @@ export interface operations {
                 ownerId?: string | null;
                 /** @description list the soft-deleted customers instead */
                 deleted?: boolean;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; newest first without */
+                sort?: ("name" | "createdAt" | "updatedAt" | "industry" | "size" | "-name" | "-createdAt" | "-updatedAt" | "-industry" | "-size") | null;
             };
             header?: never;
             path?: never;
@@ -3856,6 +3868,8 @@ export interface operations {
                 /** @description startsAt ≤ this */
                 to?: string | null;
                 status?: components["schemas"]["MeetingStatus"] | null;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; in start order without */
+                sort?: ("startsAt" | "createdAt" | "updatedAt" | "-startsAt" | "-createdAt" | "-updatedAt") | null;
             };
             header?: never;
             path?: never;
@@ -4275,6 +4289,8 @@ export interface operations {
                 offset?: number;
                 /** @description only the unread ones */
                 unread?: boolean;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; newest first without */
+                sort?: ("createdAt" | "kind" | "-createdAt" | "-kind") | null;
             };
             header?: never;
             path?: never;
@@ -4475,6 +4491,8 @@ export interface operations {
                 customerId?: string | null;
                 ownerId?: string | null;
                 stage?: components["schemas"]["Stage"] | null;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order; newest first without */
+                sort?: ("amount" | "stage" | "expectedCloseDate" | "createdAt" | "updatedAt" | "-amount" | "-stage" | "-expectedCloseDate" | "-createdAt" | "-updatedAt") | null;
             };
             header?: never;
             path?: never;
@@ -5185,6 +5203,8 @@ export interface operations {
                 dueBefore?: string | null;
                 /** @description open and past due */
                 overdue?: boolean;
+                /** @description a field to sort by before paging, `-field` for descending; ties in id order */
+                sort?: ("dueDate" | "priority" | "status" | "createdAt" | "updatedAt" | "-dueDate" | "-priority" | "-status" | "-createdAt" | "-updatedAt") | null;
             };
             header?: never;
             path?: never;

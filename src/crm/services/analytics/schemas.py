@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from crm.platform.schemas import ApiModel
 
 UNSPECIFIED = "UNSPECIFIED"  # the key for a customer without industry or size, a deal without stage
+
+
+# `sort` on GET /api/notifications (the allow-list of service.NOTIFICATION_SORT).
+NotificationSort = Literal["createdAt", "kind", "-createdAt", "-kind"]
 
 
 class CurrencyValue(ApiModel):

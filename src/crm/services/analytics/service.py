@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from crm.platform.errors import NotFound
-from crm.platform.pagination import count_rows
+from crm.platform.pagination import Sortable, count_rows
 from crm.platform.security import Principal
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
@@ -44,15 +44,28 @@ def _out(notification: Notification, read_at: Any) -> NotificationOut:
     )
 
 
+NOTIFICATION_SORT = Sortable(
+    columns={"createdAt": Notification.created_at, "kind": Notification.kind},
+    tiebreak=Notification.id,
+    default=(Notification.created_at.desc(), Notification.id.desc()),
+)
+
+
 async def list_notifications(
-    tx: Tx, caller: Principal, *, limit: int, offset: int, unread_only: bool = False
+    tx: Tx,
+    caller: Principal,
+    *,
+    limit: int,
+    offset: int,
+    unread_only: bool = False,
+    sort: str | None = None,
 ) -> tuple[list[NotificationOut], int]:
-    """A page of the caller's notifications, newest first, and how many match."""
+    """A page of the caller's notifications, newest first (or by ``sort``, a NOTIFICATION_SORT value), and
+    how many match."""
     query = _mine(caller, unread_only=unread_only)
     total = await count_rows(tx.session, query)
-    rows = await tx.session.execute(
-        query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit).offset(offset)
-    )
+    order = NOTIFICATION_SORT.order(sort)
+    rows = await tx.session.execute(query.order_by(*order).limit(limit).offset(offset))
     return [_out(n, read_at) for n, read_at in rows], total
 
 

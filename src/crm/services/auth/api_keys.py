@@ -18,6 +18,7 @@ from crm.contracts import EventType, make_event
 from crm.contracts.payloads.users import ApiKeyRevoked
 from crm.contracts.roles import Role
 from crm.platform.errors import NotFound
+from crm.platform.pagination import Sortable, paginate
 from crm.platform.revocations import Revocation
 from crm.platform.security import API_KEY_SUBJECT, IssuedToken, Principal, TokenIssuer
 from crm.platform.unit_of_work import Tx
@@ -61,15 +62,25 @@ async def create(
     return row, key
 
 
+API_KEY_SORT = Sortable(
+    columns={
+        "name": func.lower(ApiKey.name),
+        "createdAt": ApiKey.created_at,
+        "lastUsedAt": ApiKey.last_used_at,
+    },
+    tiebreak=ApiKey.id,
+    default=(ApiKey.created_at.desc(), ApiKey.id),
+)
+
+
 async def list_keys(
-    tx: Tx, actor: Principal, *, limit: int, offset: int, ip: str | None = None
+    tx: Tx, actor: Principal, *, limit: int, offset: int, ip: str | None = None, sort: str | None = None
 ) -> tuple[Sequence[ApiKey], int]:
-    total = await tx.session.scalar(select(func.count()).select_from(ApiKey)) or 0
-    rows = await tx.session.scalars(
-        select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit).offset(offset)
-    )
+    """A page of every key, newest first (or by ``sort``, an API_KEY_SORT value), and the total; the
+    listing is audited."""
+    page = await paginate(tx.session, select(ApiKey), API_KEY_SORT.order(sort), limit=limit, offset=offset)
     await audit.record(tx, Action.API_KEYS_LISTED, actor_id=actor.id, actor_email=actor.email or None, ip=ip)
-    return rows.all(), total
+    return page
 
 
 async def revoke(tx: Tx, key_id: str, actor: Principal, ip: str | None = None) -> Revocation | None:

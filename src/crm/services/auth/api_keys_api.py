@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from crm.contracts.roles import Role
+from crm.platform.pagination import SORT_DESCRIPTION
 from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import Principal, require_roles
 from crm.platform.web import UoW, client_ip
 from crm.services.auth import api_keys
 from crm.services.auth.api import revoke_here
-from crm.services.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from crm.services.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeySort
 
 router = APIRouter(prefix="/api/auth/api-keys", tags=["api keys"])
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
@@ -33,10 +34,13 @@ async def list_api_keys(
     uow: UoW,
     limit: Limit = 50,
     offset: Offset = 0,
+    sort: Annotated[ApiKeySort | None, Query(description=f"{SORT_DESCRIPTION}; newest first without")] = None,
 ) -> Page[ApiKeyOut]:
     """Every key, newest first, without its secret (which is never kept)."""
     async with uow() as tx:
-        rows, total = await api_keys.list_keys(tx, admin, limit=limit, offset=offset, ip=client_ip(request))
+        rows, total = await api_keys.list_keys(
+            tx, admin, limit=limit, offset=offset, ip=client_ip(request), sort=sort
+        )
     return Page[ApiKeyOut](
         items=[ApiKeyOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )

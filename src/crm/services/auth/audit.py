@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from crm.platform.pagination import Sortable, paginate
 from crm.platform.unit_of_work import Tx
 from crm.services.auth.models import AuditEvent
 
@@ -54,6 +55,13 @@ async def record(
     )
 
 
+AUDIT_SORT = Sortable(
+    columns={"at": AuditEvent.at, "action": AuditEvent.action},
+    tiebreak=AuditEvent.id,
+    default=(AuditEvent.at.desc(), AuditEvent.id),
+)
+
+
 async def list_events(
     tx: Tx,
     *,
@@ -62,7 +70,9 @@ async def list_events(
     action: str | None = None,
     actor_id: str | None = None,
     target_id: str | None = None,
+    sort: str | None = None,
 ) -> tuple[Sequence[AuditEvent], int]:
+    """A page of the audit log, newest first (or by ``sort``, an AUDIT_SORT value), and the total."""
     query = select(AuditEvent)
     if action:
         query = query.where(AuditEvent.action == action)
@@ -70,8 +80,4 @@ async def list_events(
         query = query.where(AuditEvent.actor_id == actor_id)
     if target_id:
         query = query.where(AuditEvent.target_id == target_id)
-    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await tx.session.scalars(
-        query.order_by(AuditEvent.at.desc(), AuditEvent.id).limit(limit).offset(offset)
-    )
-    return rows.all(), total
+    return await paginate(tx.session, query, AUDIT_SORT.order(sort), limit=limit, offset=offset)

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import EmailStr, Field
 
 from crm.contracts.roles import Role
 from crm.platform.schemas import ApiModel
+
+# `sort` on GET /api/auth/users (the allow-list of service.USER_SORT).
+UserSort = Literal["name", "email", "role", "createdAt", "-name", "-email", "-role", "-createdAt"]
+
+
+# `sort` on GET /api/auth/audit (the allow-list of audit.AUDIT_SORT).
+AuditSort = Literal["at", "action", "-at", "-action"]
+
+
+# `sort` on GET /api/auth/api-keys (the allow-list of api_keys.API_KEY_SORT).
+ApiKeySort = Literal["name", "createdAt", "lastUsedAt", "-name", "-createdAt", "-lastUsedAt"]
 
 
 class RegisterRequest(ApiModel):

@@ -14,6 +14,7 @@ from crm.contracts import EventType, make_event
 from crm.contracts.payloads.users import UserCreated, UserDeleted, UserUpdated
 from crm.contracts.roles import SELF_REGISTRATION_ROLES, Role
 from crm.platform.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from crm.platform.pagination import Sortable, paginate
 from crm.platform.security import Principal, hash_password, verify_password
 from crm.platform.unit_of_work import Tx
 from crm.services.auth import audit, sessions
@@ -139,9 +140,28 @@ async def get_user(tx: Tx, user_id: str, *, field: str | None = None) -> User:
     return user
 
 
+USER_SORT = Sortable(
+    columns={
+        "name": func.lower(User.name),
+        "email": User.email,
+        "role": User.role,
+        "createdAt": User.created_at,
+    },
+    tiebreak=User.id,
+    default=(User.created_at, User.id),
+)
+
+
 async def list_users(
-    tx: Tx, *, limit: int, offset: int, q: str | None = None, role: str | None = None
+    tx: Tx,
+    *,
+    limit: int,
+    offset: int,
+    q: str | None = None,
+    role: str | None = None,
+    sort: str | None = None,
 ) -> tuple[Sequence[User], int]:
+    """A page of the live accounts, oldest first (or by ``sort``, a USER_SORT value), and the total."""
     query = select(User).where(User.deleted_at.is_(None))
     if q:
         needle = q.strip().lower()  # a substring, matched literally: `%` and `_` are no wildcards
@@ -153,9 +173,7 @@ async def list_users(
         )
     if role:
         query = query.where(User.role == role)
-    total = await tx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await tx.session.scalars(query.order_by(User.created_at, User.id).limit(limit).offset(offset))
-    return rows.all(), total
+    return await paginate(tx.session, query, USER_SORT.order(sort), limit=limit, offset=offset)
 
 
 async def update_user(

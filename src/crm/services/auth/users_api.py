@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from crm.contracts.roles import Role
+from crm.platform.pagination import SORT_DESCRIPTION
 from crm.platform.responses import errors
 from crm.platform.revocations import Revocation
 from crm.platform.schemas import Limit, Offset, Page
@@ -15,7 +16,7 @@ from crm.platform.security import Principal, require_roles
 from crm.platform.web import UoW, client_ip
 from crm.services.auth import audit, service
 from crm.services.auth.api import revoke_here
-from crm.services.auth.schemas import AuditOut, UserCreate, UserOut, UserUpdate
+from crm.services.auth.schemas import AuditOut, AuditSort, UserCreate, UserOut, UserSort, UserUpdate
 
 router = APIRouter(prefix="/api/auth", tags=["users"])
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
@@ -30,9 +31,10 @@ async def list_users(
     offset: Offset = 0,
     q: Annotated[str | None, Query(max_length=200)] = None,
     role: Role | None = None,
+    sort: Annotated[UserSort | None, Query(description=f"{SORT_DESCRIPTION}; oldest first without")] = None,
 ) -> Page[UserOut]:
     async with uow() as tx:
-        rows, total = await service.list_users(tx, limit=limit, offset=offset, q=q, role=role)
+        rows, total = await service.list_users(tx, limit=limit, offset=offset, q=q, role=role, sort=sort)
     return Page[UserOut](
         items=[UserOut.model_validate(u) for u in rows], total=total, limit=limit, offset=offset
     )
@@ -81,10 +83,17 @@ async def audit_log(
     action: Annotated[audit.Action | None, Query()] = None,
     actor_id: Annotated[str | None, Query(alias="actorId", max_length=36)] = None,
     target_id: Annotated[str | None, Query(alias="targetId", max_length=36)] = None,
+    sort: Annotated[AuditSort | None, Query(description=f"{SORT_DESCRIPTION}; newest first without")] = None,
 ) -> Page[AuditOut]:
     async with uow() as tx:
         rows, total = await audit.list_events(
-            tx, limit=limit, offset=offset, action=action, actor_id=actor_id, target_id=target_id
+            tx,
+            limit=limit,
+            offset=offset,
+            action=action,
+            actor_id=actor_id,
+            target_id=target_id,
+            sort=sort,
         )
     return Page[AuditOut](
         items=[AuditOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset

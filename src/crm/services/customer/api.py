@@ -7,12 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crm.contracts.roles import WRITERS
+from crm.platform.pagination import SORT_DESCRIPTION
 from crm.platform.responses import errors
 from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.customer import service
-from crm.services.customer.schemas import CompanySize, CustomerCreate, CustomerOut, CustomerUpdate
+from crm.services.customer.schemas import (
+    CompanySize,
+    CustomerCreate,
+    CustomerOut,
+    CustomerSort,
+    CustomerUpdate,
+)
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]  # COMPLIANCE reads, never writes
@@ -37,6 +44,9 @@ async def list_customers(
     size: CompanySize | None = None,
     owner_id: Annotated[str | None, Query(alias="ownerId", max_length=36)] = None,
     deleted: Annotated[bool, Query(description="list the soft-deleted customers instead")] = False,
+    sort: Annotated[
+        CustomerSort | None, Query(description=f"{SORT_DESCRIPTION}; newest first without")
+    ] = None,
 ) -> Page[CustomerOut]:
     async with uow() as tx:
         rows, total = await service.list_customers(
@@ -49,6 +59,7 @@ async def list_customers(
             size=size.value if size else None,
             owner_id=owner_id,
             deleted=deleted,
+            sort=sort,
         )
     return Page[CustomerOut](
         items=[CustomerOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset

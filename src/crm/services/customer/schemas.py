@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import EmailStr, Field
 
 from crm.platform.schemas import ApiModel
+
+# `sort` on GET /api/customers (the allow-list of service.CUSTOMER_SORT).
+CustomerSort = Literal[
+    "name",
+    "createdAt",
+    "updatedAt",
+    "industry",
+    "size",
+    "-name",
+    "-createdAt",
+    "-updatedAt",
+    "-industry",
+    "-size",
+]
 
 
 class CompanySize(StrEnum):

@@ -18,11 +18,11 @@ from crm.contracts.payloads.customers import (
 from crm.contracts.payloads.users import UserCreated, UserDeleted
 from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import Conflict, Forbidden, NotFound
-from crm.platform.pagination import paginate
+from crm.platform.pagination import Sortable, declared_order, paginate
 from crm.platform.security import Principal
 from crm.platform.unit_of_work import Tx
 from crm.services.customer.models import Customer
-from crm.services.customer.schemas import CustomerCreate, CustomerUpdate
+from crm.services.customer.schemas import CompanySize, CustomerCreate, CustomerUpdate
 
 SOURCE = "customer-service"
 
@@ -172,6 +172,19 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+CUSTOMER_SORT = Sortable(
+    columns={
+        "name": func.lower(Customer.name),
+        "createdAt": Customer.created_at,
+        "updatedAt": Customer.updated_at,
+        "industry": func.lower(Customer.industry),
+        "size": declared_order(Customer.size, list(CompanySize)),
+    },
+    tiebreak=Customer.id,
+    default=(Customer.created_at.desc(), Customer.id),
+)
+
+
 async def list_customers(
     tx: Tx,
     caller: Principal,
@@ -183,9 +196,10 @@ async def list_customers(
     size: str | None = None,
     owner_id: str | None = None,
     deleted: bool = False,
+    sort: str | None = None,
 ) -> tuple[Sequence[Customer], int]:
-    """A page of the customers the caller may see, newest first, and the total matching; ``deleted=True``
-    lists the soft-deleted ones instead (the restore bin)."""
+    """A page of the customers the caller may see, newest first (or by ``sort``, a CUSTOMER_SORT value), and
+    the total matching; ``deleted=True`` lists the soft-deleted ones instead (the restore bin)."""
     condition = Customer.deleted_at.is_not(None) if deleted else Customer.deleted_at.is_(None)
     query = _visible_to(select(Customer).where(condition), caller)
     if q:
@@ -203,5 +217,4 @@ async def list_customers(
         query = query.where(Customer.size == size)
     if owner_id:
         query = query.where(Customer.owner_id == owner_id)
-    order = (Customer.created_at.desc(), Customer.id)
-    return await paginate(tx.session, query, order, limit=limit, offset=offset)
+    return await paginate(tx.session, query, CUSTOMER_SORT.order(sort), limit=limit, offset=offset)

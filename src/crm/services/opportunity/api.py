@@ -7,12 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crm.contracts.roles import WRITERS
+from crm.platform.pagination import SORT_DESCRIPTION
 from crm.platform.responses import errors
 from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.opportunity import service
-from crm.services.opportunity.schemas import OpportunityCreate, OpportunityOut, OpportunityUpdate, Stage
+from crm.services.opportunity.schemas import (
+    OpportunityCreate,
+    OpportunityOut,
+    OpportunitySort,
+    OpportunityUpdate,
+    Stage,
+)
 
 router = APIRouter(prefix="/api/opportunities", tags=["opportunities"])
 
@@ -38,6 +45,9 @@ async def list_opportunities(
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=36)] = None,
     owner_id: Annotated[str | None, Query(alias="ownerId", max_length=36)] = None,
     stage: Stage | None = None,
+    sort: Annotated[
+        OpportunitySort | None, Query(description=f"{SORT_DESCRIPTION}; newest first without")
+    ] = None,
 ) -> Page[OpportunityOut]:
     async with uow() as tx:
         rows, total = await service.list_opportunities(
@@ -49,6 +59,7 @@ async def list_opportunities(
             customer_id=customer_id,
             owner_id=owner_id,
             stage=stage.value if stage else None,
+            sort=sort,
         )
     return Page[OpportunityOut](
         items=[OpportunityOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset

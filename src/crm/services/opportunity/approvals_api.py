@@ -6,13 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, status
 
+from crm.platform.pagination import SORT_DESCRIPTION
 from crm.platform.responses import errors
 from crm.platform.schemas import Limit, Offset, Page
 from crm.platform.security import CurrentUser, Principal, require_roles
 from crm.platform.web import UoW
 from crm.services.opportunity import approvals_service
 from crm.services.opportunity.approvals_service import APPROVERS
-from crm.services.opportunity.schemas import ApprovalCreate, ApprovalOut, ApprovalStatus, Decision
+from crm.services.opportunity.schemas import (
+    ApprovalCreate,
+    ApprovalOut,
+    ApprovalSort,
+    ApprovalStatus,
+    Decision,
+)
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 
@@ -37,6 +44,9 @@ async def list_approvals(
     offset: Offset = 0,
     status_: Annotated[ApprovalStatus | None, Query(alias="status")] = None,
     opportunity_id: Annotated[str | None, Query(alias="opportunityId", max_length=36)] = None,
+    sort: Annotated[
+        ApprovalSort | None, Query(description=f"{SORT_DESCRIPTION}; newest first without")
+    ] = None,
 ) -> Page[ApprovalOut]:
     """The caller's own requests; MANAGER, ADMIN and COMPLIANCE see all."""
     async with uow() as tx:
@@ -47,6 +57,7 @@ async def list_approvals(
             offset=offset,
             status=status_.value if status_ else None,
             opportunity_id=opportunity_id,
+            sort=sort,
         )
     return Page[ApprovalOut](
         items=[ApprovalOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
@@ -59,11 +70,14 @@ async def pending_approvals(
     uow: UoW,
     limit: Limit = 50,
     offset: Offset = 0,
+    sort: Annotated[
+        ApprovalSort | None, Query(description=f"{SORT_DESCRIPTION}; oldest first without")
+    ] = None,
 ) -> Page[ApprovalOut]:
     """The approver's inbox: PENDING approvals addressed to the caller's role (ADMIN: all), oldest first,
     never the caller's own requests."""
     async with uow() as tx:
-        rows, total = await approvals_service.pending_for(tx, caller, limit=limit, offset=offset)
+        rows, total = await approvals_service.pending_for(tx, caller, limit=limit, offset=offset, sort=sort)
     return Page[ApprovalOut](
         items=[ApprovalOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )

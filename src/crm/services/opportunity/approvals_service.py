@@ -18,7 +18,7 @@ from crm.contracts.payloads.notifications import ApprovalResult
 from crm.contracts.payloads.opportunities import ApprovalRequested, ApprovalStatusChanged
 from crm.contracts.roles import SEES_ALL, Role
 from crm.platform.errors import Conflict, Forbidden, NotFound
-from crm.platform.pagination import paginate
+from crm.platform.pagination import Sortable, paginate
 from crm.platform.security import Principal
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
@@ -99,6 +99,13 @@ async def get_approval(tx: Tx, approval_id: str, caller: Principal, *, lock: boo
     return approval
 
 
+APPROVAL_SORT = Sortable(
+    columns={"createdAt": Approval.created_at, "decidedAt": Approval.decided_at},
+    tiebreak=Approval.id,
+    default=(Approval.created_at.desc(), Approval.id),
+)
+
+
 async def list_approvals(
     tx: Tx,
     caller: Principal,
@@ -107,32 +114,29 @@ async def list_approvals(
     offset: int,
     status: str | None = None,
     opportunity_id: str | None = None,
+    sort: str | None = None,
 ) -> tuple[Sequence[Approval], int]:
-    """The caller's own requests (all approvals for roles that see all), newest first."""
+    """The caller's own requests (all approvals for roles that see all), newest first (or by ``sort``, an
+    APPROVAL_SORT value)."""
     query = _visible(select(Approval), caller)
     if status:
         query = query.where(Approval.status == status)
     if opportunity_id:
         query = query.where(Approval.opportunity_id == opportunity_id)
-    return await _page(tx, query, limit, offset)
+    order = APPROVAL_SORT.order(sort)
+    return await paginate(tx.session, query, order, limit=limit, offset=offset)
 
 
 async def pending_for(
-    tx: Tx, caller: Principal, *, limit: int, offset: int
+    tx: Tx, caller: Principal, *, limit: int, offset: int, sort: str | None = None
 ) -> tuple[Sequence[Approval], int]:
     """The caller's inbox: PENDING approvals they may decide (addressed to their role; all for ADMIN),
-    never their own requests. Oldest first: the longest waiting come first."""
+    never their own requests. Oldest first (the longest waiting come first), or by ``sort``."""
     query = select(Approval).where(Approval.status == PENDING, Approval.requester_id != caller.id)
     if caller.role != Role.ADMIN:
         query = query.where(Approval.approver_role == caller.role)
-    return await _page(tx, query, limit, offset, newest_first=False)
-
-
-async def _page(
-    tx: Tx, query: Select[Approval], limit: int, offset: int, *, newest_first: bool = True
-) -> tuple[Sequence[Approval], int]:
-    order = Approval.created_at.desc() if newest_first else Approval.created_at.asc()
-    return await paginate(tx.session, query, (order, Approval.id), limit=limit, offset=offset)
+    order = APPROVAL_SORT.order(sort or "createdAt")
+    return await paginate(tx.session, query, order, limit=limit, offset=offset)
 
 
 async def decide(

@@ -10,11 +10,29 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
 from crm.platform.schemas import ApiModel
+
+# `sort` on GET /api/opportunities (the allow-list of service.OPPORTUNITY_SORT).
+OpportunitySort = Literal[
+    "amount",
+    "stage",
+    "expectedCloseDate",
+    "createdAt",
+    "updatedAt",
+    "-amount",
+    "-stage",
+    "-expectedCloseDate",
+    "-createdAt",
+    "-updatedAt",
+]
+
+
+# `sort` on GET /api/approvals and /pending (the allow-list of approvals_service.APPROVAL_SORT).
+ApprovalSort = Literal["createdAt", "decidedAt", "-createdAt", "-decidedAt"]
 
 
 class Stage(StrEnum):

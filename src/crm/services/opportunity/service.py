@@ -15,7 +15,7 @@ from crm.contracts import EventType, make_event
 from crm.contracts.payloads.opportunities import OpportunityCreated, OpportunityStageChanged
 from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import Conflict, Forbidden, Invalid, NotFound
-from crm.platform.pagination import paginate
+from crm.platform.pagination import Sortable, declared_order, paginate
 from crm.platform.security import Principal
 from crm.platform.types import UtcDateTime, utcnow
 from crm.platform.unit_of_work import Tx
@@ -156,6 +156,19 @@ async def delete_opportunity(tx: Tx, opportunity_id: str, caller: Principal) -> 
     await tx.session.flush()
 
 
+OPPORTUNITY_SORT = Sortable(
+    columns={
+        "amount": Opportunity.amount,  # the number, whatever the currency
+        "stage": declared_order(Opportunity.stage, list(Stage)),  # the pipeline: LEAD → WON, LOST
+        "expectedCloseDate": Opportunity.expected_close_date,
+        "createdAt": Opportunity.created_at,
+        "updatedAt": Opportunity.updated_at,
+    },
+    tiebreak=Opportunity.id,
+    default=(Opportunity.created_at.desc(), Opportunity.id),
+)
+
+
 async def list_opportunities(
     tx: Tx,
     caller: Principal,
@@ -166,8 +179,10 @@ async def list_opportunities(
     customer_id: str | None = None,
     owner_id: str | None = None,
     stage: str | None = None,
+    sort: str | None = None,
 ) -> tuple[Sequence[Opportunity], int]:
-    """A page of the live deals the caller may see, newest first, and the total matching."""
+    """A page of the live deals the caller may see, newest first (or by ``sort``, an OPPORTUNITY_SORT
+    value), and the total matching."""
     query = visible_deals(select(Opportunity), caller)
     if q and q.strip():
         query = query.where(func.lower(Opportunity.name).contains(q.strip().lower(), autoescape=True))
@@ -177,8 +192,7 @@ async def list_opportunities(
         query = query.where(Opportunity.owner_id == owner_id)
     if stage:
         query = query.where(Opportunity.stage == stage)
-    order = (Opportunity.created_at.desc(), Opportunity.id)
-    return await paginate(tx.session, query, order, limit=limit, offset=offset)
+    return await paginate(tx.session, query, OPPORTUNITY_SORT.order(sort), limit=limit, offset=offset)
 
 
 async def record_activity(tx: Tx, opportunity_id: str, at: datetime) -> bool:

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crm.contracts.roles import WRITERS
+from crm.platform.pagination import SORT_DESCRIPTION
 from crm.platform.responses import errors
 from crm.platform.schemas import IsoDateTime, Limit, Offset, Page
 from crm.platform.security import CurrentUser, Principal, require_roles
@@ -20,11 +21,13 @@ from crm.services.sales_activity import service
 from crm.services.sales_activity.schemas import (
     MeetingCreate,
     MeetingOut,
+    MeetingSort,
     MeetingStatus,
     MeetingUpdate,
     TaskCreate,
     TaskOut,
     TaskPriority,
+    TaskSort,
     TaskStatus,
     TaskUpdate,
     as_utc,
@@ -61,6 +64,9 @@ async def list_meetings(
     starts_from: Annotated[IsoDateTime | None, Query(alias="from", description="startsAt ≥ this")] = None,
     starts_to: Annotated[IsoDateTime | None, Query(alias="to", description="startsAt ≤ this")] = None,
     meeting_status: Annotated[MeetingStatus | None, Query(alias="status")] = None,
+    sort: Annotated[
+        MeetingSort | None, Query(description=f"{SORT_DESCRIPTION}; in start order without")
+    ] = None,
 ) -> Page[MeetingOut]:
     async with uow() as tx:
         rows, total = await service.list_meetings(
@@ -74,6 +80,7 @@ async def list_meetings(
             starts_from=_utc(starts_from),
             starts_to=_utc(starts_to),
             status=meeting_status.value if meeting_status else None,
+            sort=sort,
         )
     return Page[MeetingOut](
         items=[MeetingOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
@@ -126,8 +133,9 @@ async def list_tasks(
     assignee_id: Annotated[str | None, Query(alias="assigneeId", max_length=36)] = None,
     due_before: Annotated[IsoDateTime | None, Query(alias="dueBefore", description="dueDate ≤ this")] = None,
     overdue: Annotated[bool, Query(description="open and past due")] = False,
+    sort: Annotated[TaskSort | None, Query(description=SORT_DESCRIPTION)] = None,
 ) -> Page[TaskOut]:
-    """Tasks by due date (undated last), then priority (URGENT first)."""
+    """Tasks by due date (undated last), then priority (URGENT first), unless a sort is asked."""
     async with uow() as tx:
         rows, total = await service.list_tasks(
             tx,
@@ -142,6 +150,7 @@ async def list_tasks(
             assignee_id=assignee_id,
             due_before=_utc(due_before),
             overdue=overdue,
+            sort=sort,
         )
     return Page[TaskOut](
         items=[TaskOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset

@@ -16,7 +16,7 @@ from crm.contracts.payloads.sales_activity import MeetingCreated, MeetingUpdated
 from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import Conflict, Invalid, NotFound
 from crm.platform.events import Envelope
-from crm.platform.pagination import paginate
+from crm.platform.pagination import Sortable, paginate
 from crm.platform.security import Principal
 from crm.platform.unit_of_work import Tx
 from crm.services.sales_activity import SOURCE
@@ -59,6 +59,13 @@ async def get_meeting(tx: Tx, meeting_id: str, caller: Principal) -> Meeting:
     return meeting
 
 
+MEETING_SORT = Sortable(
+    columns={"startsAt": Meeting.starts_at, "createdAt": Meeting.created_at, "updatedAt": Meeting.updated_at},
+    tiebreak=Meeting.id,
+    default=(Meeting.starts_at, Meeting.id),
+)
+
+
 async def list_meetings(
     tx: Tx,
     caller: Principal,
@@ -71,8 +78,10 @@ async def list_meetings(
     starts_from: datetime | None = None,
     starts_to: datetime | None = None,
     status: str | None = None,
+    sort: str | None = None,
 ) -> tuple[Sequence[Meeting], int]:
-    """A page of the meetings the caller may see, in start order; ``starts_from``/``starts_to`` inclusive."""
+    """A page of the meetings the caller may see, in start order (or by ``sort``, a MEETING_SORT value);
+    ``starts_from``/``starts_to`` inclusive."""
     query = _visible_to(select(Meeting), caller)
     if q:
         needle = q.strip().lower()
@@ -92,7 +101,7 @@ async def list_meetings(
         query = query.where(Meeting.starts_at >= starts_from)
     if starts_to is not None:
         query = query.where(Meeting.starts_at <= starts_to)
-    return await paginate(tx.session, query, (Meeting.starts_at, Meeting.id), limit=limit, offset=offset)
+    return await paginate(tx.session, query, MEETING_SORT.order(sort), limit=limit, offset=offset)
 
 
 async def create_meeting(tx: Tx, data: MeetingCreate, caller: Principal) -> Meeting:

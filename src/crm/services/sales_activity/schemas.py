@@ -8,11 +8,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from crm.platform.schemas import ApiModel
+
+# `sort` on GET /api/tasks (the allow-list of tasks.TASK_SORT).
+TaskSort = Literal[
+    "dueDate",
+    "priority",
+    "status",
+    "createdAt",
+    "updatedAt",
+    "-dueDate",
+    "-priority",
+    "-status",
+    "-createdAt",
+    "-updatedAt",
+]
+
+
+# `sort` on GET /api/meetings (the allow-list of meetings.MEETING_SORT).
+MeetingSort = Literal["startsAt", "createdAt", "updatedAt", "-startsAt", "-createdAt", "-updatedAt"]
 
 
 def as_utc(value: datetime) -> datetime:

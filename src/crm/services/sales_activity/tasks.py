@@ -18,7 +18,7 @@ from crm.contracts.payloads.sales_activity import TaskCompleted, TaskCreated, Ta
 from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from crm.platform.events import Envelope
-from crm.platform.pagination import paginate
+from crm.platform.pagination import Sortable, declared_order, paginate
 from crm.platform.security import Principal
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
@@ -29,12 +29,24 @@ from crm.services.sales_activity.schemas import (
     OPEN_TASK_STATUSES,
     TaskCreate,
     TaskKind,
+    TaskPriority,
     TaskStatus,
     TaskUpdate,
 )
 
 COMPLETED, CANCELLED = TaskStatus.COMPLETED.value, TaskStatus.CANCELLED.value
 _PRIORITY_RANK = case({"URGENT": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}, value=Task.priority, else_=4)
+TASK_SORT = Sortable(
+    columns={
+        "dueDate": Task.due_date,
+        "priority": declared_order(Task.priority, list(TaskPriority)),  # LOW → URGENT
+        "status": declared_order(Task.status, list(TaskStatus)),  # TODO → CANCELLED
+        "createdAt": Task.created_at,
+        "updatedAt": Task.updated_at,
+    },
+    tiebreak=Task.id,
+    default=(Task.due_date.is_(None), Task.due_date, _PRIORITY_RANK, Task.created_at, Task.id),
+)
 _UPDATABLE = ("title", "description", "priority", "due_date", "assignee_id")
 
 
@@ -70,8 +82,10 @@ async def list_tasks(
     assignee_id: str | None = None,
     due_before: datetime | None = None,
     overdue: bool = False,
+    sort: str | None = None,
 ) -> tuple[Sequence[Task], int]:
-    """A page of the tasks the caller may see, soonest due first (undated last), then most urgent."""
+    """A page of the tasks the caller may see, soonest due first (undated last), then most urgent; or by
+    ``sort`` (a TASK_SORT value)."""
     query = _visible_to(select(Task), caller)
     if q:
         needle = q.strip().lower()
@@ -94,8 +108,7 @@ async def list_tasks(
         query = query.where(Task.due_date <= due_before)
     if overdue:
         query = query.where(Task.due_date < utcnow(), Task.status.in_(OPEN_TASK_STATUSES))
-    order = (Task.due_date.is_(None), Task.due_date, _PRIORITY_RANK, Task.created_at, Task.id)
-    return await paginate(tx.session, query, order, limit=limit, offset=offset)
+    return await paginate(tx.session, query, TASK_SORT.order(sort), limit=limit, offset=offset)
 
 
 async def create_task(tx: Tx, data: TaskCreate, caller: Principal) -> Task:

@@ -6,11 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from crm.platform.pagination import SORT_DESCRIPTION
 from crm.platform.schemas import Offset, Page
 from crm.platform.security import CurrentUser
 from crm.platform.web import UoW
 from crm.services.analytics import service
-from crm.services.analytics.schemas import NotificationOut, ReadAllResult, UnreadNotifications
+from crm.services.analytics.schemas import (
+    NotificationOut,
+    NotificationSort,
+    ReadAllResult,
+    UnreadNotifications,
+)
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
@@ -22,11 +28,14 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
     unread: Annotated[bool, Query(description="only the unread ones")] = False,
+    sort: Annotated[
+        NotificationSort | None, Query(description=f"{SORT_DESCRIPTION}; newest first without")
+    ] = None,
 ) -> Page[NotificationOut]:
     """My notifications, newest first."""
     async with uow() as tx:
         items, total = await service.list_notifications(
-            tx, caller, limit=limit, offset=offset, unread_only=unread
+            tx, caller, limit=limit, offset=offset, unread_only=unread, sort=sort
         )
     return Page[NotificationOut](items=items, total=total, limit=limit, offset=offset)
 
