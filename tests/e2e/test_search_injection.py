@@ -98,7 +98,8 @@ async def list_parameters(client: httpx.AsyncClient) -> list[tuple[str, str, boo
                 continue
             schema = parameter["schema"]
             choices = schema.get("anyOf", [schema])
-            text = any(c.get("type") == "string" and not {"format", "$ref", "enum"} & c.keys() for c in choices)
+            closed = {"format", "$ref", "enum"}  # a date, an enum, an inline enum (`sort`): not free text
+            text = any(c.get("type") == "string" and not closed & c.keys() for c in choices)
             typed = parameter["name"] in ("from", "to", "dueBefore", "date")  # ISO dates: checked, not text
             found.append((path, parameter["name"], text and not typed))
     return found
