@@ -214,6 +214,13 @@ async def test_requests_and_their_visibility(crm) -> None:  # type: ignore[no-un
     assert await ids(status="RECALLED") == [theirs["id"]]
     assert await ids(status="PENDING") == [mine["id"]]
     assert await ids(opportunityId=theirs["opportunityId"]) == [theirs["id"]]
+    assert await ids(customerId=theirs["customerId"]) == [theirs["id"]]
+    assert await ids(customerId=mine["customerId"], status="RECALLED") == []
+    # The same visibility: alice asking for bob's customer sees none of bob's requests.
+    by_customer = await client.get(
+        "/api/approvals", headers=bearer(alice), params={"customerId": theirs["customerId"]}
+    )
+    assert by_customer.status_code == 200 and by_customer.json()["total"] == 0
     assert (await client.get("/api/approvals?status=MAYBE", headers=bearer(compliance))).status_code == 422
     assert bob_id
 

@@ -1777,6 +1777,8 @@ export interface operations {
                 offset?: number;
                 status?: components["schemas"]["ApprovalStatus"] | null;
                 opportunityId?: string | null;
+                /** @description the approvals on its deals */
+                customerId?: string | null;
                 /** @description a field to sort by before paging, `-field` for descending; ties in id order; newest first without */
                 sort?: ("createdAt" | "decidedAt" | "-createdAt" | "-decidedAt") | null;
             };

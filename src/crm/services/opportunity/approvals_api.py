@@ -44,6 +44,9 @@ async def list_approvals(
     offset: Offset = 0,
     status_: Annotated[ApprovalStatus | None, Query(alias="status")] = None,
     opportunity_id: Annotated[str | None, Query(alias="opportunityId", max_length=36)] = None,
+    customer_id: Annotated[
+        str | None, Query(alias="customerId", max_length=36, description="the approvals on its deals")
+    ] = None,
     sort: Annotated[
         ApprovalSort | None, Query(description=f"{SORT_DESCRIPTION}; newest first without")
     ] = None,
@@ -57,6 +60,7 @@ async def list_approvals(
             offset=offset,
             status=status_.value if status_ else None,
             opportunity_id=opportunity_id,
+            customer_id=customer_id,
             sort=sort,
         )
     return Page[ApprovalOut](

@@ -114,6 +114,7 @@ async def list_approvals(
     offset: int,
     status: str | None = None,
     opportunity_id: str | None = None,
+    customer_id: str | None = None,
     sort: str | None = None,
 ) -> tuple[Sequence[Approval], int]:
     """The caller's own requests (all approvals for roles that see all), newest first (or by ``sort``, an
@@ -123,6 +124,8 @@ async def list_approvals(
         query = query.where(Approval.status == status)
     if opportunity_id:
         query = query.where(Approval.opportunity_id == opportunity_id)
+    if customer_id:
+        query = query.where(Approval.customer_id == customer_id)
     order = APPROVAL_SORT.order(sort)
     return await paginate(tx.session, query, order, limit=limit, offset=offset)
 
