@@ -26,6 +26,7 @@ import platform
 import subprocess
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,6 +96,7 @@ def main() -> None:
     size = _sizes(args)
     print(f"# python -m bench {' '.join(chosen)}{' --quick' if args.quick else ''} — {_machine()}")
     results: list[Figure] = []
+    failed: list[str] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
         bed = Bed(Path(tmp))
@@ -104,26 +106,41 @@ def main() -> None:
             "consume": lambda: [kafka_figures.consume_figure(bed, size["events"])],
             "relay": lambda: [kafka_figures.relay_figure(bed, size["rows"])],
         }
+
+        def embedded_figures() -> list[Figure]:
+            bed.close()  # nothing else running while the embedded mode is measured
+            operations = size["operations"] if "rss" in chosen else 0
+            return [
+                f
+                for f in embedded.figures(Path(tmp) / "dev", operations, size["starts"])
+                if ("rss" if "RSS" in f.name else "coldstart") in chosen
+            ]
+
+        def web_figures() -> list[Figure]:
+            bed.close()  # the browser and `crm dev` alone on the machine
+            return web.figures(Path(tmp) / "web", size["customers"], size["samples"])
+
+        runs["rss"] = runs["coldstart"] = embedded_figures
+        runs["web"] = web_figures
+        done: set[Callable[[], list[Figure]]] = set()
         try:
             for name in chosen:
                 if name in ("consume", "relay"):
                     bed.stop_cluster()  # its consumers would react to the backlogs these figures make
-                if name in runs:
+                if runs[name] in done:  # rss and coldstart come from one run
+                    continue
+                done.add(runs[name])
+                try:
                     results += runs[name]()
-            if "rss" in chosen or "coldstart" in chosen:
-                bed.close()  # nothing else running while the embedded mode is measured
-                operations = size["operations"] if "rss" in chosen else 0
-                for figure in embedded.figures(Path(tmp) / "dev", operations, size["starts"]):
-                    if ("rss" in chosen and "RSS" in figure.name) or (
-                        "coldstart" in chosen and "RSS" not in figure.name
-                    ):
-                        results.append(figure)
-            if "web" in chosen:
-                bed.close()  # the browser and `crm dev` alone on the machine
-                results += web.figures(Path(tmp) / "web", size["customers"], size["samples"])
+                except Exception as exc:  # one broken figure must not lose the others' table
+                    failed.append(name)
+                    traceback.print_exc()
+                    print(f"\n❌ figure {name} failed: {type(exc).__name__}: {exc}")
         finally:
             bed.close()
     print_figures(results)
+    if failed:
+        print(f"\nnot measured (failed, see above): {', '.join(failed)}")
     print(f"\n({time.perf_counter() - started:.0f} s in all)")
 
 
