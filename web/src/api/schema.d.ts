@@ -646,7 +646,8 @@ export interface paths {
         };
         /**
          * Approvals
-         * @description Approvals by status and the average time from request to decision, in hours.
+         * @description Approvals by status and the average time from request to decision, in hours. With ``from``/``to``:
+         *     the approvals requested in the period.
          */
         get: operations["approvals_api_reports_approvals_get"];
         put?: never;
@@ -666,7 +667,8 @@ export interface paths {
         };
         /**
          * Customers
-         * @description Customers by industry and size, deleted and restored, created per day over the last 30 days.
+         * @description Customers by industry and size, deleted and restored, created per day over the last 30 days. With
+         *     ``from``/``to``: the customers created in the period, and the period's days (its last 366 at most).
          */
         get: operations["customers_api_reports_customers_get"];
         put?: never;
@@ -706,7 +708,8 @@ export interface paths {
         };
         /**
          * Sales Summary
-         * @description Pipeline value by stage and currency, deals won and lost, win rate, value won.
+         * @description Pipeline value by stage and currency, deals won and lost, win rate, value won. With ``from``/``to``:
+         *     the deals won and lost are those closed in the period; the open pipeline stays as it is now.
          */
         get: operations["sales_summary_api_reports_sales_summary_get"];
         put?: never;
@@ -726,7 +729,8 @@ export interface paths {
         };
         /**
          * Tasks
-         * @description Tasks created, completed, cancelled, open and overdue; completion rate; by priority and by kind.
+         * @description Tasks created, completed, cancelled, open and overdue; completion rate; by priority and by kind. With
+         *     ``from``/``to``: the tasks created in the period.
          */
         get: operations["tasks_api_reports_tasks_get"];
         put?: never;
@@ -1166,6 +1170,11 @@ export interface components {
             month: string;
             thisMonth: components["schemas"]["EventCounts"];
             today: components["schemas"]["EventCounts"];
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
         };
         /**
          * Jwks
@@ -1760,6 +1769,19 @@ export interface components {
             /** Name */
             name?: string | null;
             role?: components["schemas"]["Role"] | null;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
         };
     };
     responses: never;
@@ -4850,7 +4872,12 @@ export interface operations {
     };
     approvals_api_reports_approvals_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description first day (UTC), inclusive */
+                from?: string | null;
+                /** @description last day (UTC), inclusive */
+                to?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4884,6 +4911,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
             /** @description Too many requests: retry after `Retry-After` seconds */
             429: {
                 headers: {
@@ -4897,7 +4933,12 @@ export interface operations {
     };
     customers_api_reports_customers_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description first day (UTC), inclusive */
+                from?: string | null;
+                /** @description last day (UTC), inclusive */
+                to?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4929,6 +4970,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Too many requests: retry after `Retry-After` seconds */
@@ -4991,7 +5041,12 @@ export interface operations {
     };
     sales_summary_api_reports_sales_summary_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description first day (UTC), inclusive */
+                from?: string | null;
+                /** @description last day (UTC), inclusive */
+                to?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5025,6 +5080,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
             /** @description Too many requests: retry after `Retry-After` seconds */
             429: {
                 headers: {
@@ -5038,7 +5102,12 @@ export interface operations {
     };
     tasks_api_reports_tasks_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description first day (UTC), inclusive */
+                from?: string | null;
+                /** @description last day (UTC), inclusive */
+                to?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5070,6 +5139,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Too many requests: retry after `Retry-After` seconds */

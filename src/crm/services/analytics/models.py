@@ -84,7 +84,10 @@ class MeetingRow(Base):
 
 class OpportunityRow(Base):
     __tablename__ = "opportunities"
-    __table_args__ = (Index("ix_opportunities_stage", "stage", "currency"),)
+    __table_args__ = (
+        Index("ix_opportunities_stage", "stage", "currency"),
+        Index("ix_opportunities_closed_on", "closed_on"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(String(36))
@@ -94,6 +97,7 @@ class OpportunityRow(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str | None] = mapped_column(String(3))
     created_on: Mapped[date | None] = mapped_column(Date)  # None until OPPORTUNITY_CREATED is seen
+    closed_on: Mapped[date | None] = mapped_column(Date)  # the day it reached WON/LOST; None while open
     state_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 

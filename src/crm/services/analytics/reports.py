@@ -8,9 +8,11 @@ say (a task's kind, a customer's size) is counted under ``UNSPECIFIED``.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
@@ -24,7 +26,7 @@ from crm.services.analytics.models import (
     UserRow,
 )
 from crm.services.analytics.projections.approvals import DECIDED
-from crm.services.analytics.projections.pipeline import from_cents
+from crm.services.analytics.projections.pipeline import CLOSED, from_cents
 from crm.services.analytics.schemas import (
     UNSPECIFIED,
     ApprovalReport,
@@ -45,20 +47,51 @@ WON, LOST = "WON", "LOST"
 # opportunity-service's open stages, in funnel order; any other stage follows them alphabetically.
 FUNNEL = ("LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION")
 OPEN_TASK = ("TODO", "IN_PROGRESS")
-CREATED_PER_DAY_WINDOW = 30
+CREATED_PER_DAY_WINDOW = 30  # days of the per-day series without a period
+CREATED_PER_DAY_MAX = 366  # the most days of it with one (the period's last ones)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days, both ends inclusive; an end left None is open (all time before or after)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def on_days(self, column: Any) -> list[ColumnElement[bool]]:
+        """Conditions keeping rows whose ``column`` (a date) falls in the period; none for all time."""
+        conditions = [] if self.start is None else [column >= self.start]
+        return conditions if self.end is None else [*conditions, column <= self.end]
+
+    def on_times(self, column: Any) -> list[ColumnElement[bool]]:
+        """The same for a timestamp ``column``: from the first day's midnight to the day after the last."""
+        conditions = [] if self.start is None else [column >= _midnight(self.start)]
+        return (
+            conditions
+            if self.end is None
+            else [*conditions, column < _midnight(self.end + timedelta(days=1))]
+        )
+
+
+ALL_TIME = Period()
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole > 0 else None
 
 
-async def sales_summary(tx: Tx) -> SalesSummary:
+async def sales_summary(tx: Tx, period: Period = ALL_TIME) -> SalesSummary:
+    """The open pipeline as it stands, and the deals won and lost: all, or those closed in ``period``."""
     deal = OpportunityRow
-    rows = await tx.session.execute(
-        select(
-            deal.stage, deal.currency, func.count(), func.coalesce(func.sum(deal.amount_cents), 0)
-        ).group_by(deal.stage, deal.currency)
-    )
+    query = select(deal.stage, deal.currency, func.count(), func.coalesce(func.sum(deal.amount_cents), 0))
+    if period != ALL_TIME:
+        closed_in_period = and_(*period.on_days(deal.closed_on))
+        query = query.where(or_(deal.stage.is_(None), deal.stage.not_in(CLOSED), closed_in_period))
+    rows = await tx.session.execute(query.group_by(deal.stage, deal.currency))
     pipeline: list[StageValue] = []
     counts: Counter[str] = Counter()
     open_value: Counter[str] = Counter()
@@ -93,7 +126,9 @@ def _by_currency(cents: Counter[str]) -> list[CurrencyValue]:
     return [CurrencyValue(currency=c, value=from_cents(v)) for c, v in sorted(cents.items())]
 
 
-async def customer_report(tx: Tx) -> CustomerReport:
+async def customer_report(tx: Tx, period: Period = ALL_TIME) -> CustomerReport:
+    """Customers (all, or those created in ``period``) by industry and size, and created per day: the last
+    30 days without a period, else the period's days up to today (its last 366 at most)."""
     customer = CustomerRow
     rows = await tx.session.execute(
         select(
@@ -102,7 +137,9 @@ async def customer_report(tx: Tx) -> CustomerReport:
             customer.deleted,
             func.count(),
             func.sum(customer.restored_count),
-        ).group_by(customer.industry, customer.size, customer.deleted)
+        )
+        .where(*period.on_days(customer.created_on))
+        .group_by(customer.industry, customer.size, customer.deleted)
     )
     by_industry: Counter[str] = Counter()
     by_size: Counter[str] = Counter()
@@ -114,11 +151,10 @@ async def customer_report(tx: Tx) -> CustomerReport:
             continue
         by_industry[industry or UNSPECIFIED] += count
         by_size[size or UNSPECIFIED] += count
-    today = utcnow().date()
-    first = today - timedelta(days=CREATED_PER_DAY_WINDOW - 1)
+    first, last = _series_days(period)
     created = await tx.session.execute(
         select(customer.created_on, func.count())
-        .where(customer.created_on >= first)
+        .where(customer.created_on >= first, customer.created_on <= last)
         .group_by(customer.created_on)
     )
     per_day = {day: count for day, count in created}
@@ -130,20 +166,31 @@ async def customer_report(tx: Tx) -> CustomerReport:
         by_size=dict(sorted(by_size.items())),
         created_per_day=[
             DayCount(day=day, count=per_day.get(day, 0))
-            for day in (first + timedelta(days=n) for n in range(CREATED_PER_DAY_WINDOW))
+            for day in (first + timedelta(days=n) for n in range((last - first).days + 1))
         ],
     )
 
 
-async def approval_report(tx: Tx) -> ApprovalReport:
+def _series_days(period: Period) -> tuple[date, date]:
+    """The first and last day of the customers-created-per-day series for ``period``."""
+    last = period.end or max(utcnow().date(), period.start or date.min)
+    first = period.start or last - timedelta(days=CREATED_PER_DAY_WINDOW - 1)
+    return max(first, last - timedelta(days=CREATED_PER_DAY_MAX - 1)), last
+
+
+async def approval_report(tx: Tx, period: Period = ALL_TIME) -> ApprovalReport:
+    """Approvals (all, or those requested in ``period``) by status, and their average time to a decision."""
     approval = ApprovalRow
+    asked = period.on_times(approval.requested_at)
     rows = await tx.session.execute(
-        select(approval.status, func.count()).where(approval.status.is_not(None)).group_by(approval.status)
+        select(approval.status, func.count())
+        .where(approval.status.is_not(None), *asked)
+        .group_by(approval.status)
     )
     by_status = {status: count for status, count in rows}
     average = await tx.session.scalar(
         select(func.avg(approval.decision_seconds)).where(
-            approval.status.in_(DECIDED), approval.decision_seconds.is_not(None)
+            approval.status.in_(DECIDED), approval.decision_seconds.is_not(None), *asked
         )
     )
     return ApprovalReport(
@@ -154,13 +201,14 @@ async def approval_report(tx: Tx) -> ApprovalReport:
     )
 
 
-async def task_report(tx: Tx) -> TaskReport:
+async def task_report(tx: Tx, period: Period = ALL_TIME) -> TaskReport:
+    """Tasks (all, or those created in ``period``) by outcome, priority and kind."""
     task = TaskRow
     overdue = case((and_(task.status.in_(OPEN_TASK), task.due_date < utcnow()), 1), else_=0)
     rows = await tx.session.execute(
-        select(task.priority, task.kind, task.status, func.count(), func.sum(overdue)).group_by(
-            task.priority, task.kind, task.status
-        )
+        select(task.priority, task.kind, task.status, func.count(), func.sum(overdue))
+        .where(*period.on_days(task.created_on))
+        .group_by(task.priority, task.kind, task.status)
     )
     total: Counter[str] = Counter()
     by_priority: defaultdict[str, Counter[str]] = defaultdict(Counter)

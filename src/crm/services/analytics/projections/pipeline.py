@@ -12,6 +12,7 @@ from crm.services.analytics.models import OpportunityRow
 from crm.services.analytics.projections.base import event_time, get_or_new, is_newer
 
 CENT = Decimal("0.01")
+CLOSED = ("WON", "LOST")  # opportunity-service's final stages
 
 
 def to_cents(amount: Decimal) -> int:
@@ -30,6 +31,7 @@ async def opportunity_created(tx: Tx, event: Envelope) -> None:
     if is_newer(row.state_at, at):  # else a stage change already applied is newer than the creation
         row.stage, row.amount_cents, row.currency = deal.stage, to_cents(deal.amount), deal.currency
         row.owner_id, row.state_at = deal.owner_id, at
+        row.closed_on = at.date() if deal.stage in CLOSED else None
 
 
 async def opportunity_stage_changed(tx: Tx, event: Envelope) -> None:
@@ -40,3 +42,4 @@ async def opportunity_stage_changed(tx: Tx, event: Envelope) -> None:
     if is_newer(row.state_at, at):
         row.stage, row.amount_cents, row.currency = deal.to_stage, to_cents(deal.amount), deal.currency
         row.owner_id, row.state_at = deal.owner_id, at
+        row.closed_on = at.date() if deal.to_stage in CLOSED else None  # reopened: open again
