@@ -46,8 +46,18 @@ export function ListFooter({
   );
 }
 
-/** A form's end: why the save failed (anything not shown beside a field), then Cancel and Save. */
-export function FormActions({ error, submitting, onCancel }: { error: unknown; submitting: boolean; onCancel: () => void }) {
+/** A form's end: why the save failed (anything not shown beside a field), then Cancel and Save (or `submitLabel`). */
+export function FormActions({
+  error,
+  submitting,
+  onCancel,
+  submitLabel,
+}: {
+  error: unknown;
+  submitting: boolean;
+  onCancel: () => void;
+  submitLabel?: ReactNode;
+}) {
   const { t } = useTranslation();
   return (
     <>
@@ -57,7 +67,7 @@ export function FormActions({ error, submitting, onCancel }: { error: unknown; s
           {t("actions.cancel")}
         </Button>
         <Button type="submit" loading={submitting}>
-          {t("actions.save")}
+          {submitLabel ?? t("actions.save")}
         </Button>
       </Group>
     </>

@@ -28,6 +28,8 @@ class ResizeObserver {
 }
 window.ResizeObserver = ResizeObserver as unknown as typeof window.ResizeObserver;
 window.HTMLElement.prototype.scrollIntoView = () => {};
+// Textarea's autosize listens for web fonts loading.
+if (!("fonts" in document)) Object.defineProperty(document, "fonts", { value: { addEventListener: () => {}, removeEventListener: () => {} } });
 
 afterEach(() => {
   cleanup();

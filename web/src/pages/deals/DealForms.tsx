@@ -1,22 +1,23 @@
-import { Button, Group, NumberInput, Select, Stack, Textarea, TextInput } from "@mantine/core";
+import { Group, NumberInput, Select, Stack, Textarea, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ErrorAlert } from "../../components/ErrorAlert";
+import { CustomerSelect } from "../../components/CustomerSelect";
+import { FormActions } from "../../components/ListParts";
 import { showFieldErrors } from "../../lib/forms";
-import { STAGES, useCustomerOptions, type ApprovalInput, type Deal, type DealInput, type Stage } from "./queries";
+import { STAGES, type ApprovalInput, type Deal, type DealInput, type Stage } from "./queries";
 
 export function DealForm({ onSubmit, onCancel }: { onSubmit: (v: DealInput) => Promise<unknown>; onCancel: () => void }) {
   const { t } = useTranslation("deals");
-  const customers = useCustomerOptions();
   const [error, setError] = useState<unknown>(null);
   const form = useForm({
-    initialValues: { customerId: "", name: "", amount: "" as string | number, currency: "JPY", stage: "LEAD" as Stage },
+    initialValues: { customerId: null as string | null, name: "", amount: "" as string | number, currency: "JPY", stage: "LEAD" as Stage },
   });
   const submit = form.onSubmit(async (v) => {
     setError(null);
     try {
-      await onSubmit({ customerId: v.customerId, name: v.name, amount: String(v.amount), currency: v.currency, stage: v.stage });
+      // No customer chosen: the server's 422 names the field.
+      await onSubmit({ customerId: v.customerId ?? "", name: v.name, amount: String(v.amount), currency: v.currency, stage: v.stage });
     } catch (e) {
       if (!showFieldErrors(form, e, ["customerId", "name", "amount", "currency", "stage"])) setError(e);
     }
@@ -24,22 +25,14 @@ export function DealForm({ onSubmit, onCancel }: { onSubmit: (v: DealInput) => P
   return (
     <form onSubmit={submit} noValidate>
       <Stack>
-        <Select label={t("customer")} required searchable data={(customers.data?.items ?? []).map((c) => ({ value: c.id, label: c.name }))} {...form.getInputProps("customerId")} />
+        <CustomerSelect label={t("customer")} required {...form.getInputProps("customerId")} />
         <TextInput label={t("name")} required {...form.getInputProps("name")} />
         <Group grow>
           <NumberInput label={t("amount")} required min={0} decimalScale={2} {...form.getInputProps("amount")} />
           <TextInput label={t("currency")} maxLength={3} {...form.getInputProps("currency")} />
         </Group>
         <Select label={t("stage")} allowDeselect={false} data={STAGES.map((s) => ({ value: s, label: t(`common:stage.${s}`) }))} {...form.getInputProps("stage")} />
-        {error ? <ErrorAlert error={error} /> : null}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t("common:actions.cancel")}
-          </Button>
-          <Button type="submit" loading={form.submitting}>
-            {t("common:actions.save")}
-          </Button>
-        </Group>
+        <FormActions error={error} submitting={form.submitting} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -70,15 +63,7 @@ export function ApprovalRequestForm({ deal, onSubmit, onCancel }: { deal: Deal; 
           data={(["MANAGER", "ADMIN", "COMPLIANCE"] as const).map((r) => ({ value: r, label: t(`common:roles.${r}`) }))}
           {...form.getInputProps("approverRole")}
         />
-        {error ? <ErrorAlert error={error} /> : null}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t("common:actions.cancel")}
-          </Button>
-          <Button type="submit" loading={form.submitting}>
-            {t("requestApproval")}
-          </Button>
-        </Group>
+        <FormActions error={error} submitting={form.submitting} onCancel={onCancel} submitLabel={t("requestApproval")} />
       </Stack>
     </form>
   );

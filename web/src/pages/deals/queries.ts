@@ -15,13 +15,6 @@ export function useDeals() {
   });
 }
 
-export function useCustomerOptions() {
-  return useQuery({
-    queryKey: ["customers", "options"],
-    queryFn: () => call(() => api.GET("/api/customers", { params: { query: { limit: 500 } } })),
-  });
-}
-
 export function useDealActions() {
   const client = useQueryClient();
   const settle = () => client.invalidateQueries({ queryKey: ["opportunities"] });
