@@ -3,51 +3,24 @@ port and data directory) serving the built web app (``WEB_DIST_DIR`` = ``web/dis
 
 The app must be built first (``cd web && npm ci && npm run build``; ``./scripts/test`` does it); when
 ``web/dist`` is missing and npm is on PATH the session builds it. Screenshots go to
-``test-artifacts/screenshots/`` (gitignored)."""
+``test-artifacts/screenshots/`` (gitignored). The steps and pieces the tests share (sign in, register,
+open a screen, screenshot, the chromium launch options) are in ``tests/support/browser.py``."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from crm.localinfra.ports import free_port
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, built_app, require_chromium
 from tests.support.embedded import ADMIN_EMAIL, ADMIN_PASSWORD
-
-ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "web"
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def built_app() -> Path:
-    dist = WEB / "dist"
-    if not (dist / "index.html").exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("web/dist is not built and npm is missing: cd web && npm ci && npm run build")
-        if not (WEB / "node_modules").exists():
-            subprocess.run([npm, "ci"], cwd=WEB, check=True)
-        subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
-    return dist
 
 
 @pytest.fixture(scope="session")
@@ -102,11 +75,6 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 
         time.sleep(0.2)
 
 
-def require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-
-
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     require_chromium()
@@ -136,10 +104,3 @@ async def context(browser: Browser, crm_dev: str) -> AsyncIterator[BrowserContex
 @pytest.fixture
 async def page(context: BrowserContext) -> Page:
     return await context.new_page()
-
-
-async def screenshot(page: Page, name: str) -> None:
-    """Saves the page as it is now: wait for what the screen must show before calling this (the live stream
-    keeps a request open, so "network idle" never comes)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

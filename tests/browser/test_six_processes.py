@@ -12,8 +12,7 @@ from playwright.async_api import Browser, expect
 
 from crm.localinfra import KafkaBroker, PostgresCluster
 from crm.modes.local_cluster import SERVICES, Cluster, plaintext_kafka, start_cluster
-from tests.browser.conftest import built_app, screenshot
-from tests.browser.test_web_app import open_nav, register, unique_email
+from tests.support.browser import built_app, open_nav, register, screenshot, unique_email
 
 LOGS = Path(__file__).resolve().parents[2] / "test-artifacts" / "logs"
 

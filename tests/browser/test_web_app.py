@@ -4,35 +4,14 @@ updates that come from the events."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import httpx
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import screenshot
-from tests.support.embedded import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support import embedded
+from tests.support.browser import PASSWORD, open_nav, register, screenshot, sign_in, unique_email
+from tests.support.embedded import bearer, login
 from tests.support.waiting import eventually
-
-PASSWORD = "Password123!"
-
-
-def unique_email(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
-
-
-async def register(page: Page, name: str, email: str, *, role: str = "USER") -> None:
-    await page.goto("/register")
-    await page.get_by_label(re.compile(r"^Name")).fill(name)
-    await page.get_by_label(re.compile(r"^Email")).fill(email)
-    await page.get_by_role("textbox", name=re.compile(r"^Password")).fill(PASSWORD)
-    if role == "SALES":
-        await page.get_by_text("In sales").click()
-    await page.get_by_role("button", name="Register").click()
-    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
-async def open_nav(page: Page, label: str) -> None:
-    await page.get_by_role("navigation", name="Main navigation").get_by_role("link", name=label).click()
 
 
 async def test_register_then_the_user_sees_their_own_customer(page: Page) -> None:
@@ -129,23 +108,13 @@ async def test_the_language_switch_shows_japanese_with_japanese_dates(context: B
     await screenshot(page, "09-customers-ja")
 
 
-async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    await page.goto("/signin")
-    await page.get_by_label(re.compile(r"^Email")).fill(email)
-    await page.get_by_role("textbox", name=re.compile(r"^Password")).fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
 async def test_a_deal_approved_by_a_manager_in_another_browser_updates_the_requesters_bell_and_tasks(
     browser: Browser, crm_dev: str
 ) -> None:
     requester_email, manager_email = unique_email("browser-rep"), unique_email("browser-mgr")
     async with httpx.AsyncClient(base_url=crm_dev, timeout=10) as api:
-        rep = await register_via_api(api, requester_email, "Rep Requester", "SALES")
-        admin = (
-            await api.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-        ).json()
+        rep = await embedded.register(api, requester_email, name="Rep Requester", role="SALES")
+        admin = await login(api)
         created = await api.post(
             "/api/auth/users",
             headers=bearer(admin["token"]),
@@ -223,19 +192,6 @@ async def test_a_deal_approved_by_a_manager_in_another_browser_updates_the_reque
     finally:
         await requester_context.close()
         await manager_context.close()
-
-
-async def register_via_api(api: httpx.AsyncClient, email: str, name: str, role: str) -> dict:
-    answer = await api.post(
-        "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name, "role": role}
-    )
-    assert answer.status_code == 201, answer.text
-    body: dict = answer.json()
-    return body
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_lost_connection_shows_a_notice_and_what_happened_meanwhile_arrives_after_it(

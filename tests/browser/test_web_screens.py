@@ -11,23 +11,14 @@ from datetime import datetime
 import httpx
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_web_app import bearer, open_nav, sign_in, unique_email
-from tests.support.embedded import ADMIN_EMAIL, ADMIN_PASSWORD
-
-
-async def admin_token(crm_dev: str) -> str:
-    async with httpx.AsyncClient(base_url=crm_dev, timeout=10) as api:
-        answer = await api.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-        assert answer.status_code == 200, answer.text
-        token: str = answer.json()["token"]
-        return token
+from tests.support.browser import open_nav, screenshot, sign_in, unique_email
+from tests.support.embedded import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, login
 
 
 async def test_a_meeting_is_scheduled_shown_in_the_week_and_cancelled(page: Page, crm_dev: str) -> None:
     company = f"Meeting Co {uuid.uuid4().hex[:6]}"
     async with httpx.AsyncClient(base_url=crm_dev, timeout=10) as api:
-        token = await admin_token(crm_dev)
+        token = (await login(api))["token"]
         created = await api.post("/api/customers", headers=bearer(token), json={"name": company})
         assert created.status_code == 201, created.text
     await sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -73,7 +64,7 @@ async def test_an_admin_manages_accounts_and_keys_and_cannot_drop_the_last_admin
     page: Page, crm_dev: str
 ) -> None:
     async with httpx.AsyncClient(base_url=crm_dev, timeout=10) as api:
-        token = await admin_token(crm_dev)
+        token = (await login(api))["token"]
         admins = await api.get("/api/auth/users", params={"role": "ADMIN"}, headers=bearer(token))
         assert admins.json()["total"] == 1, "the demotion below must be refused: one ADMIN only here"
     await sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
