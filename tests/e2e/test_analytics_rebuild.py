@@ -40,6 +40,8 @@ async def test_rebuild_gives_the_live_figures_back_and_keeps_what_was_read(analy
     )
     assert read.status_code == 200
     live_reports, live_notifications = await analytics.reports(), await alices_notifications(analytics)
+    acme = "/api/reports/customers/cust-acme/timeline"
+    live_timeline = await analytics.get(acme, limit=500)
     async with analytics.runtime.db.transaction() as session:  # a read model gone wrong
         await session.execute(delete(CustomerRow))
         await session.execute(delete(TaskRow))
@@ -50,6 +52,8 @@ async def test_rebuild_gives_the_live_figures_back_and_keeps_what_was_read(analy
     assert await analytics.reports() == live_reports == expected_reports(month)
     assert await alices_notifications(analytics) == live_notifications, "same ids, same read state"
     assert [n["read"] for n in live_notifications] == [False, True]
+    assert await analytics.get(acme, limit=500) == live_timeline, "the customer's timeline, line for line"
+    assert live_timeline["total"] > 10  # its creation, meetings, deals and approvals
     assert report.group.startswith("analytics-service-rebuild-")
     assert (report.records, report.applied, report.duplicates, report.skipped) == (len(month.events),) * 2 + (
         0,

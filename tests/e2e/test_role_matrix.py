@@ -86,6 +86,7 @@ RULES: dict[tuple[str, str], tuple[frozenset[str] | None, dict[str, Any] | None]
     ("POST", "/api/approvals/{approval_id}/recall"): (ALL, None),  # the requester's, whatever the role
     ("GET", "/api/reports/sales-summary"): (OVERSIGHT, None),
     ("GET", "/api/reports/customers"): (OVERSIGHT, None),
+    ("GET", "/api/reports/customers/{customer_id}/timeline"): (ALL, None),  # owners: their own customers
     ("GET", "/api/reports/approvals"): (OVERSIGHT, None),
     ("GET", "/api/reports/tasks"): (OVERSIGHT, None),
     ("GET", "/api/reports/meetings"): (OVERSIGHT, None),

@@ -27,6 +27,7 @@ from crm.services.analytics.models import OUTBOX, ApprovalRow, CustomerRow, Task
 from crm.services.analytics.projections.metrics import count_event
 from crm.services.analytics.projections.notifications import notification_id
 from crm.services.analytics.projections.pipeline import from_cents, to_cents
+from crm.services.analytics.projections.timeline import record_customer_activity
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -63,7 +64,19 @@ def test_every_event_type_is_counted_then_projected() -> None:
     assert all(handlers[0] is count_event for handlers in EVENT_HANDLERS.values())
     # Security events (a revoked token, a revoked API key) are counted, with no read model to project into.
     counted_only = {EventType.TOKEN_REVOKED, EventType.API_KEY_REVOKED}
-    assert all(len(EVENT_HANDLERS[t]) == (1 if t in counted_only else 2) for t in EVENT_HANDLERS)
+    # Every event about a customer or its work is also a line of that customer's timeline.
+    not_about_a_customer = {
+        *counted_only,
+        EventType.USER_CREATED,
+        EventType.USER_UPDATED,
+        EventType.USER_DELETED,
+        EventType.TASK_DUE_SOON,
+        EventType.APPROVAL_RESULT,
+    }
+    on_timeline = {t for t, handlers in EVENT_HANDLERS.items() if record_customer_activity in handlers}
+    assert on_timeline == set(EVENT_HANDLERS) - not_about_a_customer
+    expected = {t: 1 + (t not in counted_only) + (t in on_timeline) for t in EVENT_HANDLERS}
+    assert {t: len(handlers) for t, handlers in EVENT_HANDLERS.items()} == expected
 
 
 async def test_a_task_completed_before_its_creation_arrives_counts_as_created_and_completed(

@@ -679,6 +679,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/customers/{customer_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customer Timeline
+         * @description The customer's events and those of its tasks, meetings, deals and approvals (created, updated,
+         *     reassigned, deleted and restored, completed, moved, decided), newest first. Its owner sees it; MANAGER,
+         *     ADMIN and COMPLIANCE see every customer's (404 for others, as for an unknown customer). Read from
+         *     analytics' projection: it trails the services by a moment.
+         */
+        get: operations["customer_timeline_api_reports_customers__customer_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/reports/meetings": {
         parameters: {
             query?: never;
@@ -1497,6 +1520,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[TimelineEntry] */
+        Page_TimelineEntry_: {
+            /** Items */
+            items: components["schemas"]["TimelineEntry"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** Page[UserOut] */
         Page_UserOut_: {
             /** Items */
@@ -1686,6 +1720,26 @@ export interface components {
             status?: components["schemas"]["TaskStatus"] | null;
             /** Title */
             title?: string | null;
+        };
+        /** TimelineEntry */
+        TimelineEntry: {
+            /** Actorid */
+            actorId: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /** Subjectid */
+            subjectId: string;
+            /** Type */
+            type: string;
         };
         /**
          * TokenRequest
@@ -4979,6 +5033,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    customer_timeline_api_reports_customers__customer_id__timeline_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TimelineEntry_"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource (also when the caller may not see it) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `fields` names each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Too many requests: retry after `Retry-After` seconds */

@@ -13,28 +13,33 @@ from crm.services.analytics.projections import (
     customers,
     notifications,
     pipeline,
+    timeline,
     users,
 )
 from crm.services.analytics.projections.metrics import count_event
 
+# timeline.record_customer_activity: every event naming a customer is also a line of its timeline.
 PROJECTIONS: dict[EventType, list[Handler]] = {
     EventType.USER_CREATED: [users.user_created],
     EventType.USER_UPDATED: [users.user_updated],
     EventType.USER_DELETED: [users.user_deleted],
-    EventType.CUSTOMER_CREATED: [customers.customer_created],
-    EventType.CUSTOMER_UPDATED: [customers.customer_updated],
-    EventType.CUSTOMER_DELETED: [customers.customer_deleted],
-    EventType.CUSTOMER_RESTORED: [customers.customer_restored],
-    EventType.MEETING_CREATED: [activities.meeting_created],
-    EventType.MEETING_UPDATED: [activities.meeting_updated],
-    EventType.TASK_CREATED: [activities.task_created],
-    EventType.TASK_UPDATED: [activities.task_updated],
-    EventType.TASK_COMPLETED: [activities.task_completed],
-    EventType.OPPORTUNITY_CREATED: [pipeline.opportunity_created],
-    EventType.OPPORTUNITY_STAGE_CHANGED: [pipeline.opportunity_stage_changed],
+    EventType.CUSTOMER_CREATED: [customers.customer_created, timeline.record_customer_activity],
+    EventType.CUSTOMER_UPDATED: [customers.customer_updated, timeline.record_customer_activity],
+    EventType.CUSTOMER_DELETED: [customers.customer_deleted, timeline.record_customer_activity],
+    EventType.CUSTOMER_RESTORED: [customers.customer_restored, timeline.record_customer_activity],
+    EventType.MEETING_CREATED: [activities.meeting_created, timeline.record_customer_activity],
+    EventType.MEETING_UPDATED: [activities.meeting_updated, timeline.record_customer_activity],
+    EventType.TASK_CREATED: [activities.task_created, timeline.record_customer_activity],
+    EventType.TASK_UPDATED: [activities.task_updated, timeline.record_customer_activity],
+    EventType.TASK_COMPLETED: [activities.task_completed, timeline.record_customer_activity],
+    EventType.OPPORTUNITY_CREATED: [pipeline.opportunity_created, timeline.record_customer_activity],
+    EventType.OPPORTUNITY_STAGE_CHANGED: [
+        pipeline.opportunity_stage_changed,
+        timeline.record_customer_activity,
+    ],
     # No notification on a request: the approvers' inbox is opportunity-service's pending-approvals list.
-    EventType.APPROVAL_REQUESTED: [approvals.approval_requested],
-    EventType.APPROVAL_STATUS_CHANGED: [approvals.approval_status_changed],
+    EventType.APPROVAL_REQUESTED: [approvals.approval_requested, timeline.record_customer_activity],
+    EventType.APPROVAL_STATUS_CHANGED: [approvals.approval_status_changed, timeline.record_customer_activity],
     EventType.TASK_DUE_SOON: [notifications.notify_task_due_soon],
     EventType.APPROVAL_RESULT: [notifications.notify_approval_result],
 }

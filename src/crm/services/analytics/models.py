@@ -10,8 +10,9 @@ event arriving later fills what is missing and changes nothing else (order-toler
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from crm.platform.inbox import inbox_table
@@ -143,6 +144,22 @@ class NotificationRead(Base):
     read_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class CustomerActivity(Base):
+    """One line of a customer's timeline: an event about the customer or its tasks, meetings, deals and
+    approvals. Keyed by the source event id, so an event redelivered or replayed is one line."""
+
+    __tablename__ = "customer_activity"
+    __table_args__ = (Index("ix_customer_activity_customer", "customer_id", "at"),)
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)  # the event's time
+    event_type: Mapped[str] = mapped_column(String(100))
+    subject_id: Mapped[str] = mapped_column(String(36))  # the customer, task, meeting, deal or approval
+    actor_id: Mapped[str | None] = mapped_column(String(36))  # who did it, when the event says
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)  # a few telling fields (name, status, stage…)
+
+
 class EventCount(Base):
     """Events consumed per day (of the event's time, UTC), topic and type: what `crm kafka budget` reads."""
 
@@ -163,6 +180,7 @@ READ_MODELS = (
     OpportunityRow,
     ApprovalRow,
     Notification,
+    CustomerActivity,
     EventCount,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from crm.platform.schemas import ApiModel
 
@@ -94,6 +94,15 @@ class NotificationOut(ApiModel):
     created_at: datetime
     read: bool
     read_at: datetime | None
+
+
+class TimelineEntry(ApiModel):
+    id: str  # the event's id
+    type: str  # the event type: CUSTOMER_UPDATED, TASK_COMPLETED, APPROVAL_STATUS_CHANGED…
+    at: datetime
+    subject_id: str  # the customer, task, meeting, deal or approval the event is about
+    actor_id: str | None  # who did it, when the event says
+    detail: dict[str, Any]  # a few of the event's fields: name, title, status, fromStage/toStage, changed…
 
 
 class UnreadNotifications(ApiModel):

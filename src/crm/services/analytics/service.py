@@ -12,14 +12,15 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from crm.contracts.roles import SEES_ALL
 from crm.platform.errors import NotFound
 from crm.platform.pagination import Sortable, count_rows
 from crm.platform.security import Principal
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
-from crm.services.analytics.models import Notification, NotificationRead
+from crm.services.analytics.models import CustomerActivity, CustomerRow, Notification, NotificationRead
 from crm.services.analytics.projections.base import dialect_insert
-from crm.services.analytics.schemas import NotificationOut, UnreadNotifications
+from crm.services.analytics.schemas import NotificationOut, TimelineEntry, UnreadNotifications
 
 
 def _mine(caller: Principal, *, unread_only: bool = False) -> Select[Notification, datetime]:
@@ -111,3 +112,29 @@ async def _insert_reads(tx: Tx, caller: Principal, source_event_ids: list[str], 
         result = await tx.session.execute(statement)
         changed += int(result.rowcount)  # type: ignore[attr-defined]
     return changed
+
+
+async def customer_timeline(
+    tx: Tx, caller: Principal, customer_id: str, *, limit: int, offset: int
+) -> tuple[list[TimelineEntry], int]:
+    """A page of what happened to a customer and its work, newest first, and how many lines it has.
+    Raises NotFound for a customer analytics has not heard of, and for one the caller may not see (USER and
+    SALES see the customers they own; MANAGER, ADMIN and COMPLIANCE all)."""
+    customer = await tx.session.get(CustomerRow, customer_id)
+    if customer is None or (caller.role not in SEES_ALL and customer.owner_id != caller.id):
+        raise NotFound("Customer not found")
+    query = select(CustomerActivity).where(CustomerActivity.customer_id == customer_id)
+    total = await count_rows(tx.session, query)
+    order = (CustomerActivity.at.desc(), CustomerActivity.event_id.desc())
+    rows = await tx.session.scalars(query.order_by(*order).limit(limit).offset(offset))
+    return [
+        TimelineEntry(
+            id=row.event_id,
+            type=row.event_type,
+            at=row.at,
+            subject_id=row.subject_id,
+            actor_id=row.actor_id,
+            detail=row.detail,
+        )
+        for row in rows
+    ], total
