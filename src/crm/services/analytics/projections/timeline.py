@@ -9,7 +9,7 @@ from crm.contracts import CATALOG, EventType, parse_payload
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import CustomerActivity
-from crm.services.analytics.projections.base import dialect_insert, event_time
+from crm.services.analytics.projections.base import event_time
 
 # What a line shows of its event (camelCase, as on the wire); the rest stays in its service.
 DETAIL = (
@@ -34,8 +34,8 @@ ACTORS = ("created_by", "deleted_by", "restored_by", "completed_by", "decided_by
 
 
 async def record_customer_activity(tx: Tx, event: Envelope) -> None:
-    """Add ``event`` to its customer's timeline (nothing for one that names no customer). Idempotent: the
-    event id is the key, a second delivery inserts nothing."""
+    """Add ``event`` to its customer's timeline (nothing for one that names no customer). Once per event:
+    the consumer's inbox skips a redelivery, and the event id is the line's key."""
     payload = parse_payload(event, CATALOG[EventType(event.type)].payload)
     customer_id = getattr(payload, "customer_id", None)
     if not customer_id:
@@ -45,10 +45,9 @@ async def record_customer_activity(tx: Tx, event: Envelope) -> None:
         fields["changed"] = sorted(changes)
     detail: dict[str, Any] = {name: fields[name] for name in DETAIL if fields.get(name) is not None}
     actor = next((getattr(payload, name) for name in ACTORS if getattr(payload, name, None)), None)
-    insert = dialect_insert(tx.session)
-    await tx.session.execute(
-        insert(CustomerActivity)
-        .values(
+    # Added, not inserted now: the batch's rows are written together at its commit (see get_or_new).
+    tx.session.add(
+        CustomerActivity(
             event_id=event.id,
             customer_id=customer_id,
             at=event_time(event),
@@ -57,5 +56,4 @@ async def record_customer_activity(tx: Tx, event: Envelope) -> None:
             actor_id=actor,
             detail=detail,
         )
-        .on_conflict_do_nothing(index_elements=["event_id"])
     )
