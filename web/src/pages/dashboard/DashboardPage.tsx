@@ -1,11 +1,10 @@
-import "@mantine/charts/styles.css";
-import { BarChart } from "@mantine/charts";
 import { Anchor, Badge, Card, Group, Loader, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { useSession } from "../../lib/auth";
-import { formatDateTime, formatMoney, formatNumber, formatRelative } from "../../lib/format";
+import { formatDateTime, formatNumber, formatRelative } from "../../lib/format";
+import { PipelineBars } from "./PipelineBars";
 import { useKeyCounts, useMyTasksDue, usePipeline, useRecentActivity } from "./queries";
 
 export default function DashboardPage() {
@@ -66,30 +65,7 @@ export default function DashboardPage() {
             )}
           </Group>
           {pipeline.error ? <ErrorAlert error={pipeline.error} onRetry={() => void pipeline.refetch()} /> : null}
-          {pipeline.data && (
-            <>
-              <BarChart
-                h={220}
-                data={pipeline.data.stages.map((s) => ({ stage: t(`common:stage.${s.stage}`), value: s.value }))}
-                dataKey="stage"
-                series={[{ name: "value", label: t("value"), color: "indigo.6" }]}
-                valueFormatter={(v) => formatMoney(v, pipeline.data.currency)}
-                withTooltip
-                aria-label={t("pipeline")}
-              />
-              <Table mt="sm" aria-label={t("pipelineTable")}>
-                <Table.Tbody>
-                  {pipeline.data.stages.map((s) => (
-                    <Table.Tr key={s.stage}>
-                      <Table.Td>{t(`common:stage.${s.stage}`)}</Table.Td>
-                      <Table.Td>{formatNumber(s.count)}</Table.Td>
-                      <Table.Td ta="right">{formatMoney(s.value, pipeline.data.currency)}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </>
-          )}
+          {pipeline.data && <PipelineBars stages={pipeline.data.stages} currency={pipeline.data.currency} />}
         </Card>
       </SimpleGrid>
       <Card withBorder>
