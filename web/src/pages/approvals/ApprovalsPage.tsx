@@ -2,13 +2,16 @@ import { Badge, Button, Group, Modal, Stack, Table, Tabs, Text, Textarea, Title 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useSearchParams } from "react-router";
 import type { components } from "../../api/schema";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { SortHeader } from "../../components/SortHeader";
 import { api, call } from "../../lib/api";
 import { useSession } from "../../lib/auth";
 import { formatDateTime } from "../../lib/format";
 import { notifyFailure, notifySaved } from "../../lib/notify";
 import { APPROVERS, can } from "../../lib/roles";
+import { parseSort, sortParam } from "../../lib/sort";
 
 type Approval = components["schemas"]["ApprovalOut"];
 
@@ -53,9 +56,14 @@ function useDecide() {
 
 function Inbox() {
   const { t } = useTranslation("approvals");
+  // Newest first (the API's order) unless the approver asks for the oldest first: `?sort=createdAt`.
+  const [params, setParams] = useSearchParams();
+  const chosen = params.get("sort");
+  const sort = parseSort(chosen, ["createdAt"] as const, "-createdAt");
+  const query = chosen ? { limit: 100, sort: sortParam(sort) } : { limit: 100 };
   const pending = useQuery({
-    queryKey: ["approvals", "pending"],
-    queryFn: () => call(() => api.GET("/api/approvals/pending", { params: { query: { limit: 100 } } })),
+    queryKey: ["approvals", "pending", query],
+    queryFn: () => call(() => api.GET("/api/approvals/pending", { params: { query } })),
     placeholderData: keepPreviousData,
   });
   const [deciding, setDeciding] = useState<{ approval: Approval; approve: boolean } | null>(null);
@@ -67,7 +75,9 @@ function Inbox() {
           <Table.Tr>
             <Table.Th>{t("what")}</Table.Th>
             <Table.Th>{t("reason")}</Table.Th>
-            <Table.Th>{t("requested")}</Table.Th>
+            <SortHeader field="createdAt" sort={sort} onSort={(next) => setParams({ sort: sortParam(next) }, { replace: true })}>
+              {t("requested")}
+            </SortHeader>
             <Table.Th>{t("decide")}</Table.Th>
           </Table.Tr>
         </Table.Thead>

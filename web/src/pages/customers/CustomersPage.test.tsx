@@ -45,4 +45,27 @@ describe("CustomersPage", () => {
     expect(screen.queryByRole("button", { name: "New customer" })).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Delete Company 1" })).not.toBeInTheDocument();
   });
+  it("sorts the whole list on the server from the column headers, kept in the URL", async () => {
+    signedInAs("SALES");
+    const calls = fakeApi({ "GET /api/customers": () => ({ items: [customer(1), customer(2)], total: 2, limit: 20, offset: 0 }) });
+    const { router } = renderWithProviders(<CustomersPage />, "/customers?page=2");
+    expect(await screen.findByText("Company 1")).toBeInTheDocument();
+    const sorts = () => calls.map((c) => new URL(c.url).searchParams.get("sort"));
+    expect(sorts()).toContain("-createdAt"); // newest first unless chosen
+    expect(screen.getByRole("columnheader", { name: /Created/ })).toHaveAttribute("aria-sort", "descending");
+
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Name" }));
+    await waitFor(() => expect(sorts()).toContain("name"));
+    expect(screen.getByRole("columnheader", { name: "Name" })).toHaveAttribute("aria-sort", "ascending");
+    expect(screen.getByRole("columnheader", { name: /Created/ })).not.toHaveAttribute("aria-sort");
+    expect(router.state.location.search).toBe("?sort=name"); // back to the first page
+    const offsets = calls.filter((c) => new URL(c.url).searchParams.get("sort") === "name").map((c) => new URL(c.url).searchParams.get("offset"));
+    expect(offsets).toEqual(["0"]);
+
+    await user.click(screen.getByRole("button", { name: "Name" }));
+    await waitFor(() => expect(sorts()).toContain("-name"));
+    expect(screen.getByRole("columnheader", { name: "Name" })).toHaveAttribute("aria-sort", "descending");
+    expect(router.state.location.search).toBe("?sort=-name");
+  });
 });

@@ -13,23 +13,24 @@ import {
   Text,
   TextInput,
   Title,
-  UnstyledButton,
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { IconArrowDown, IconArrowUp, IconPlus, IconRestore, IconSearch, IconTrash } from "@tabler/icons-react";
-import { useMemo, useState } from "react";
+import { IconPlus, IconRestore, IconSearch, IconTrash } from "@tabler/icons-react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { SortHeader } from "../../components/SortHeader";
 import { useSession } from "../../lib/auth";
 import { formatDate, formatNumber } from "../../lib/format";
 import { notifyFailure, notifySaved } from "../../lib/notify";
 import { can, WRITERS } from "../../lib/roles";
+import { parseSort, sortParam } from "../../lib/sort";
 import { CustomerForm } from "./CustomerForm";
 import { SIZES, useCreateCustomer, useCustomers, useDeleteCustomer, useRestoreCustomer, type CompanySize, type Customer } from "./queries";
 
 const PAGE_SIZE = 20;
-type SortKey = "name" | "industry" | "size" | "createdAt";
+const SORTABLE = ["name", "industry", "size", "createdAt"] as const;
 
 export default function CustomersPage() {
   const { t } = useTranslation("customers");
@@ -41,8 +42,8 @@ export default function CustomersPage() {
   const page = Math.max(1, Number(params.get("page") ?? 1));
   const size = (params.get("size") as CompanySize | null) ?? undefined;
   const deleted = params.get("deleted") === "1";
-  const sort = (params.get("sort") as SortKey | null) ?? "createdAt";
-  const desc = params.get("dir") !== "asc";
+  // Sorted by the API before it pages (`?sort=-createdAt`, the API's spelling): newest first unless chosen.
+  const sort = parseSort(params.get("sort"), SORTABLE, "-createdAt");
   const [search, setSearch] = useState(params.get("q") ?? "");
   const [industry, setIndustry] = useState(params.get("industry") ?? "");
   const [q] = useDebouncedValue(search.trim(), 300);
@@ -63,6 +64,7 @@ export default function CustomersPage() {
     industry: industryFilter || undefined,
     size,
     deleted,
+    sort: sortParam(sort),
     limit: PAGE_SIZE,
     offset: (page - 1) * PAGE_SIZE,
   });
@@ -70,30 +72,14 @@ export default function CustomersPage() {
   const remove = useDeleteCustomer();
   const restore = useRestoreCustomer();
 
-  // The API has no sort parameter yet (requested in web/CONTRACT.md): the page shown is sorted here.
-  const rows = useMemo(() => {
-    const items = [...(list.data?.items ?? [])];
-    items.sort((a, b) => {
-      const av = String(a[sort] ?? "");
-      const bv = String(b[sort] ?? "");
-      return (desc ? -1 : 1) * av.localeCompare(bv);
-    });
-    return items;
-  }, [list.data, sort, desc]);
+  const rows = list.data?.items ?? [];
   const total = list.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
 
-  const header = (key: SortKey) => (
-    <Table.Th aria-sort={sort === key ? (desc ? "descending" : "ascending") : undefined}>
-      <UnstyledButton onClick={() => update({ sort: key, dir: sort === key && desc ? "asc" : null })}>
-        <Group gap={4} wrap="nowrap">
-          <Text fw={600} size="sm">
-            {t(`fields.${key}`)}
-          </Text>
-          {sort === key && (desc ? <IconArrowDown size={14} /> : <IconArrowUp size={14} />)}
-        </Group>
-      </UnstyledButton>
-    </Table.Th>
+  const header = (field: (typeof SORTABLE)[number]) => (
+    <SortHeader field={field} sort={sort} onSort={(next) => update({ sort: sortParam(next), page: null })}>
+      {t(`fields.${field}`)}
+    </SortHeader>
   );
 
   const act = async (customer: Customer, action: "delete" | "restore") => {

@@ -2,11 +2,12 @@
 // prefixes so the live stream's invalidations reach the detail page's sections too).
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, call } from "../../lib/api";
-import type { components } from "../../api/schema";
+import type { components, paths } from "../../api/schema";
 
 export type Customer = components["schemas"]["CustomerOut"];
 export type CustomerInput = components["schemas"]["CustomerCreate"];
 export type CompanySize = components["schemas"]["CompanySize"];
+export type CustomerSort = NonNullable<NonNullable<paths["/api/customers"]["get"]["parameters"]["query"]>["sort"]>;
 export const SIZES: CompanySize[] = ["SMALL", "MEDIUM", "LARGE", "ENTERPRISE"];
 
 export interface CustomerFilters {
@@ -14,6 +15,8 @@ export interface CustomerFilters {
   industry?: string;
   size?: CompanySize;
   deleted?: boolean;
+  /** the API's sort (`name`, `-createdAt`, …), applied before limit/offset */
+  sort?: CustomerSort;
   limit: number;
   offset: number;
 }

@@ -51,4 +51,22 @@ describe("TasksPage", () => {
     const patch = calls.find((c) => c.method === "PATCH")!;
     expect(await patch.json()).toEqual({ priority: "URGENT" });
   });
+  it("sorts on the server from the headers, in the URL, the API's order until one is chosen", async () => {
+    signedInAs("SALES");
+    const calls = fakeApi({ "GET /api/tasks": () => ({ items: [task("t1", "Call Acme", null)], total: 1, limit: 25, offset: 0 }) });
+    const { router } = renderWithProviders(<TasksPage />, "/tasks");
+    expect(await screen.findByText("Call Acme")).toBeInTheDocument();
+    const sorts = () => calls.map((c) => new URL(c.url).searchParams.get("sort"));
+    expect(sorts()).toEqual([null]);
+    expect(screen.getByRole("columnheader", { name: /Due/ })).toHaveAttribute("aria-sort", "ascending");
+
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Priority" }));
+    await waitFor(() => expect(sorts()).toContain("priority"));
+    await user.click(screen.getByRole("button", { name: "Priority" }));
+    await waitFor(() => expect(sorts()).toContain("-priority"));
+    expect(screen.getByRole("columnheader", { name: "Priority" })).toHaveAttribute("aria-sort", "descending");
+    expect(screen.getByRole("columnheader", { name: /Due/ })).not.toHaveAttribute("aria-sort");
+    expect(router.state.location.search).toBe("?sort=-priority");
+  });
 });

@@ -1,16 +1,20 @@
 import { Anchor, Badge, Group, Pagination, SegmentedControl, Select, Stack, Switch, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { SortHeader } from "../../components/SortHeader";
 import { useSession } from "../../lib/auth";
 import { formatDateTime } from "../../lib/format";
 import { can, SEES_ALL, WRITERS } from "../../lib/roles";
+import { parseSort, sortParam, type Sort } from "../../lib/sort";
 import { isOverdue, PRIORITIES, STATUSES, useTasks, type TaskPriority, type TaskStatus } from "./queries";
 import { TaskBoard } from "./TaskBoard";
 import { TaskControls } from "./TaskControls";
 
 const PAGE = 25;
+const SORTABLE = ["status", "dueDate", "priority"] as const;
+type SortField = (typeof SORTABLE)[number];
 
 export default function TasksPage() {
   const { t } = useTranslation("tasks");
@@ -22,12 +26,24 @@ export default function TasksPage() {
   const [priority, setPriority] = useState<TaskPriority | undefined>();
   const [overdue, setOverdue] = useState(false);
   const [page, setPage] = useState(1);
+  // Sorted by the API before it pages, kept in the URL (`?sort=-priority`). Without one the API's own order
+  // (due date, then most urgent) applies, which the Due header shows as ascending.
+  const [params, setParams] = useSearchParams();
+  const chosen = params.get("sort");
+  const sort = parseSort(chosen, SORTABLE, "dueDate");
+  const onSort = (next: Sort<SortField>) => {
+    const url = new URLSearchParams(params);
+    url.set("sort", sortParam(next));
+    setParams(url, { replace: true });
+    setPage(1);
+  };
   const board = view === "board";
   const tasks = useTasks({
     assigneeId: mine || !can(session.user.role, SEES_ALL) ? session.user.id : undefined,
     status: board ? undefined : status,
     priority,
     overdue,
+    sort: board || !chosen ? undefined : sortParam(sort),
     limit: board ? 200 : PAGE,
     offset: board ? 0 : (page - 1) * PAGE,
   });
@@ -65,9 +81,15 @@ export default function TasksPage() {
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>{t("task")}</Table.Th>
-                  <Table.Th w={140}>{t("status")}</Table.Th>
-                  <Table.Th w={150}>{t("due")}</Table.Th>
-                  <Table.Th>{writer ? t("change") : t("priority")}</Table.Th>
+                  <SortHeader field="status" sort={sort} onSort={onSort} w={140}>
+                    {t("status")}
+                  </SortHeader>
+                  <SortHeader field="dueDate" sort={sort} onSort={onSort} w={150}>
+                    {t("due")}
+                  </SortHeader>
+                  <SortHeader field="priority" sort={sort} onSort={onSort}>
+                    {t("priority")}
+                  </SortHeader>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>

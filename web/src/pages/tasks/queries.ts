@@ -1,11 +1,12 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { components } from "../../api/schema";
+import type { components, paths } from "../../api/schema";
 import { api, call } from "../../lib/api";
 
 export type Task = components["schemas"]["TaskOut"];
 export type TaskStatus = components["schemas"]["TaskStatus"];
 export type TaskPriority = components["schemas"]["TaskPriority"];
 export type TaskUpdate = components["schemas"]["TaskUpdate"];
+export type TaskSort = NonNullable<NonNullable<paths["/api/tasks"]["get"]["parameters"]["query"]>["sort"]>;
 export const STATUSES: TaskStatus[] = ["TODO", "IN_PROGRESS", "COMPLETED", "CANCELLED"];
 export const PRIORITIES: TaskPriority[] = ["LOW", "MEDIUM", "HIGH", "URGENT"];
 
@@ -18,6 +19,8 @@ export interface TaskFilters {
   status?: TaskStatus;
   priority?: TaskPriority;
   overdue?: boolean;
+  /** the API's sort (`dueDate`, `-priority`, …), applied before limit/offset */
+  sort?: TaskSort;
   limit: number;
   offset: number;
 }
