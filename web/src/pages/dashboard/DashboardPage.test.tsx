@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { fakeApi, renderWithProviders, signedInAs } from "../../test/render";
 import DashboardPage from "./DashboardPage";
@@ -40,5 +40,23 @@ describe("DashboardPage", () => {
     expect(within(won).getByText(/3,000/)).toBeInTheDocument();
     expect(within(table).getAllByTestId("pipeline-stage")).toHaveLength(6);
     expect(container.querySelector(".recharts-wrapper, svg.recharts-surface")).toBeNull();
+  });
+  it("shows recent activity newest first from one request per list sorted by the API", async () => {
+    signedInAs("SALES");
+    const at = (day: number) => `2026-01-${String(day).padStart(2, "0")}T00:00:00Z`;
+    const calls = fakeApi({
+      "GET /api/customers": () => page([{ id: "c1", name: "Acme", updatedAt: at(3) }]),
+      "GET /api/tasks": () => page([{ id: "t1", title: "Call Acme", customerId: "c1", updatedAt: at(5) }]),
+      "GET /api/meetings": () => page([{ id: "m1", title: "Kick-off", customerId: "c1", updatedAt: at(1) }]),
+      "GET /api/opportunities": () => page([{ ...deal("d1", "LEAD", "1000"), updatedAt: at(4) }]),
+      "GET /api/approvals": () => page([]),
+    });
+    renderWithProviders(<DashboardPage />);
+    const recent = await screen.findByRole("list", { name: "Recent activity" });
+    await waitFor(() => expect(within(recent).getAllByRole("listitem")).toHaveLength(4));
+    expect(within(recent).getAllByRole("link").map((a) => a.textContent)).toEqual(["Call Acme", "Deal d1", "Acme", "Kick-off"]);
+    const sorted = calls.filter((c) => new URL(c.url).searchParams.get("sort") === "-updatedAt").map((c) => new URL(c.url).pathname);
+    expect(sorted.sort()).toEqual(["/api/customers", "/api/meetings", "/api/opportunities", "/api/tasks"]);
+    expect(calls.some((c) => Number(new URL(c.url).searchParams.get("offset") ?? 0) > 0)).toBe(false); // no "last page" reads
   });
 });

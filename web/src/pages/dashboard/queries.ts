@@ -90,27 +90,23 @@ export interface Activity {
   link: string;
 }
 
-/** The newest customers, tasks, meetings and deals (lists are oldest first: read each one's last page). */
+/** The most recently changed customers, tasks, meetings and deals: one request per list, newest first. */
 export function useRecentActivity() {
   return useQuery({
     queryKey: ["dashboard", "activity"],
     queryFn: async (): Promise<Activity[]> => {
-      const N = 8;
-      const last = async <T,>(get: (q: { limit: number; offset: number }) => Promise<{ items: T[]; total: number }>) => {
-        const head = await get({ limit: N, offset: 0 });
-        return head.total <= N ? head.items : (await get({ limit: N, offset: head.total - N })).items;
-      };
+      const query = { sort: "-updatedAt", limit: 8 } as const;
       const [customers, tasks, meetings, deals] = await Promise.all([
-        last((q) => call(() => api.GET("/api/customers", { params: { query: q } }))),
-        last((q) => call(() => api.GET("/api/tasks", { params: { query: q } }))),
-        last((q) => call(() => api.GET("/api/meetings", { params: { query: q } }))),
-        last((q) => call(() => api.GET("/api/opportunities", { params: { query: q } }))),
+        call(() => api.GET("/api/customers", { params: { query } })),
+        call(() => api.GET("/api/tasks", { params: { query } })),
+        call(() => api.GET("/api/meetings", { params: { query } })),
+        call(() => api.GET("/api/opportunities", { params: { query } })),
       ]);
       const items: Activity[] = [
-        ...customers.map((c) => ({ at: c.updatedAt, kind: "customer" as const, title: c.name, link: `/customers/${c.id}` })),
-        ...tasks.map((t) => ({ at: t.updatedAt, kind: "task" as const, title: t.title, link: t.customerId ? `/customers/${t.customerId}` : "/tasks" })),
-        ...meetings.map((m) => ({ at: m.updatedAt, kind: "meeting" as const, title: m.title, link: `/customers/${m.customerId}` })),
-        ...deals.map((d) => ({ at: d.updatedAt, kind: "deal" as const, title: d.name, link: `/customers/${d.customerId}` })),
+        ...customers.items.map((c) => ({ at: c.updatedAt, kind: "customer" as const, title: c.name, link: `/customers/${c.id}` })),
+        ...tasks.items.map((t) => ({ at: t.updatedAt, kind: "task" as const, title: t.title, link: t.customerId ? `/customers/${t.customerId}` : "/tasks" })),
+        ...meetings.items.map((m) => ({ at: m.updatedAt, kind: "meeting" as const, title: m.title, link: `/customers/${m.customerId}` })),
+        ...deals.items.map((d) => ({ at: d.updatedAt, kind: "deal" as const, title: d.name, link: `/customers/${d.customerId}` })),
       ];
       return items.sort((a, b) => b.at.localeCompare(a.at)).slice(0, 12);
     },
