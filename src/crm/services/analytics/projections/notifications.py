@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from crm.contracts import parse_payload
 from crm.contracts.payloads.notifications import ApprovalResult, TaskDueSoon
@@ -35,15 +36,24 @@ async def notify_approval_result(tx: Tx, event: Envelope) -> None:
 async def _notify(
     tx: Tx, event: Envelope, user_id: str, title: str, subject_type: str, subject_id: str
 ) -> None:
-    insert = dialect_insert(tx.session)
-    statement = insert(Notification.__table__).values(
-        id=notification_id(event.id),
-        source_event_id=event.id,
-        user_id=user_id,
-        kind=event.type,
-        title=title[:300],
-        subject_type=subject_type,
-        subject_id=subject_id,
-        created_at=event_time(event),
+    """Stage the notification; a transaction's notifications (a consumer's batch) are inserted in one
+    statement just before it commits."""
+    rows = tx.accumulate("analytics.notifications", list, _insert_notifications)
+    rows.append(
+        {
+            "id": notification_id(event.id),
+            "source_event_id": event.id,
+            "user_id": user_id,
+            "kind": event.type,
+            "title": title[:300],
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "created_at": event_time(event),
+        }
     )
+
+
+async def _insert_notifications(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    insert = dialect_insert(tx.session)
+    statement = insert(Notification.__table__).values(rows)
     await tx.session.execute(statement.on_conflict_do_nothing(index_elements=["source_event_id"]))
