@@ -78,13 +78,20 @@ class Findings:
 
 async def read_all(bootstrap: str, topics: Iterable[str]) -> list[IncomingRecord]:
     """Every record of ``topics`` from the beginning to the end offsets of now (no consumer group)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,  # a ~1 MB record plus its dead-letter headers
+    )
     await consumer.start()
     try:
         partitions = [
             TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or {0})
         ]
         consumer.assign(partitions)
+        starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
         found: list[IncomingRecord] = []
@@ -92,16 +99,26 @@ async def read_all(bootstrap: str, topics: Iterable[str]) -> list[IncomingRecord
         give_up = time.monotonic() + 30
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=500, max_records=2000)
-            for records in batches.values():
+            for (
+                tp,
+                records,
+            ) in batches.items():  # up to the ends of now: later records wait for the next check
                 found += [
                     IncomingRecord(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
                     for r in records
+                    if r.offset < ends[tp]
                 ]
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
             if remaining and time.monotonic() > give_up:
                 raise AssertionError(f"could not read {sorted(map(str, remaining))} to their ends")
+        read = Counter((r.topic, r.partition) for r in found)
+        for tp in partitions:  # no record skipped (a compacted or truncated log would show here)
+            if read[(tp.topic, tp.partition)] != ends[tp] - starts[tp]:
+                raise AssertionError(
+                    f"read {read[(tp.topic, tp.partition)]} records of {tp}, it holds {ends[tp] - starts[tp]}"
+                )
         return found
     finally:
         await consumer.stop()

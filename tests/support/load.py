@@ -217,7 +217,7 @@ class Driver:
             "login", "POST", "/api/auth/login", json={"email": email, "password": password}
         )
         assert status == 200, f"login {email}: {status} {body}"
-        self.tokens.add(body["token"])
+        self.tokens |= {body["token"], body.get("refreshToken") or body["token"]}
         return str(body["token"])
 
     async def _make_manager(self, client: Client) -> str:
@@ -270,7 +270,7 @@ class Driver:
             user = await self._user_by_email(client, email)
         elif status == 201:
             token, user = created["token"], created["user"]
-            self.tokens.add(token)
+            self.tokens |= {token, created.get("refreshToken") or token}
         else:
             return
         self.ledger.users[user["id"]] = email

@@ -36,7 +36,7 @@ from crm.platform.events import Envelope, EnvelopeError
 from crm.platform.inbox import claim, claim_many
 from crm.platform.logs import event_var, service_var
 from crm.platform.metrics import ServiceMetrics
-from crm.platform.outbox import Outbox
+from crm.platform.outbox import RETRY_CAP_SECONDS, Outbox
 from crm.platform.tracing import Tracer, parse_traceparent
 from crm.platform.unit_of_work import Tx
 
@@ -120,7 +120,7 @@ class EventConsumer:
             except Exception as exc:
                 failures += 1
                 self.connected.clear()
-                delay = min(30.0, 0.5 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2)
+                delay = min(RETRY_CAP_SECONDS, 0.25 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2)
                 message = str(exc) if isinstance(exc, BusError) else f"{type(exc).__name__}: {exc}"
                 self.log.error(message if message.startswith("❌") else f"❌ Consumer error: {message}")
                 self.log.warning("🔁 Consumer %s reconnecting in %.1fs", self.group, delay)
