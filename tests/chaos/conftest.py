@@ -54,6 +54,8 @@ def chaos_bed(
     customer_postgres: PostgresCluster,
 ) -> Iterator[ChaosBed]:
     admin = {"CRM_ADMIN_EMAIL": "admin@example.com", "CRM_ADMIN_PASSWORD": "Admin-Password-1"}
+    # A --long load outlasts the 15-minute access tokens its users signed in with.
+    admin["JWT_TTL_MINUTES"] = "600"
     envs = {n: {**plaintext_kafka(chaos_broker), **admin} for n in SERVICES}
     for name in SERVICES:
         (customer_postgres if name == "customer" else postgres).drop_database(f"{PREFIX}_{name}")
