@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.async_api import Page, expect
 
 from tests.support.browser import open_nav, screenshot, sign_in, unique_email
 from tests.support.embedded import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, login
+from tests.support.waiting import eventually
 
 
 async def test_a_meeting_is_scheduled_shown_in_the_week_and_cancelled(page: Page, crm_dev: str) -> None:
@@ -58,6 +59,37 @@ async def test_the_reports_show_the_four_reports_with_charts(page: Page) -> None
     await page.get_by_text("日本語").click()
     await expect(page.get_by_role("region", name="売上サマリー")).to_be_visible()
     await screenshot(page, "23-reports-ja")
+
+
+async def test_the_reports_period_reaches_every_report(page: Page, crm_dev: str) -> None:
+    today = datetime.now(UTC).date()
+    around_today = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"  # UTC days
+    async with httpx.AsyncClient(base_url=crm_dev, timeout=10) as api:
+        token = (await login(api))["token"]
+        before = await api.get(f"/api/reports/customers?{around_today}", headers=bearer(token))
+        created = await api.post("/api/customers", headers=bearer(token), json={"name": "Period Co"})
+        assert created.status_code == 201, created.text
+
+        async def counted() -> bool:  # the analytics read model follows CUSTOMER_CREATED
+            now = await api.get(f"/api/reports/customers?{around_today}", headers=bearer(token))
+            return bool(now.json()["total"] > before.json()["total"])
+
+        await eventually(counted, timeout=20, interval=0.2, what="the new customer in the report")
+        recent = (await api.get(f"/api/reports/customers?{around_today}", headers=bearer(token))).json()
+
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    await sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await page.goto("/reports?from=2000-01-01&to=2000-01-31")
+    await expect(page.get_by_test_id("customers-created")).to_have_text("0")  # nobody was created then
+    await expect(page.get_by_test_id("completion-rate")).to_be_visible()
+    for report in ["sales-summary", "customers", "approvals", "tasks"]:
+        assert f"/api/reports/{report}?from=2000-01-01&to=2000-01-31" in " ".join(asked), report
+
+    await page.goto(f"/reports?{around_today}")
+    created_now = str(recent["total"] + recent["deleted"])
+    await expect(page.get_by_test_id("customers-created")).to_have_text(created_now)
+    await screenshot(page, "22b-reports-period")
 
 
 async def test_an_admin_manages_accounts_and_keys_and_cannot_drop_the_last_admin(

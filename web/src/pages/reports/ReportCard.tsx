@@ -8,7 +8,8 @@ import { ErrorAlert } from "../../components/ErrorAlert";
 export function ReportCard<T>({ title, query, children }: { title: string; query: UseQueryResult<T>; children: (data: T) => ReactNode }) {
   const { t } = useTranslation();
   return (
-    <Card withBorder padding="md" component="section" aria-label={title}>
+    // While another period's figures load, the last ones stay, dimmed and marked busy.
+    <Card withBorder padding="md" component="section" aria-label={title} aria-busy={query.isPlaceholderData} opacity={query.isPlaceholderData ? 0.6 : 1}>
       <Title order={3} size="h4" mb="sm">
         {title}
       </Title>

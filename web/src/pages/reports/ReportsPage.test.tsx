@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { buildRoutes } from "../../App";
@@ -51,15 +51,45 @@ describe("ReportsPage", () => {
     expect(screen.getByRole("img", { name: "Tasks by priority: High: 3 of 4 completed, Low: 3 of 6 completed" })).toBeInTheDocument();
   });
 
-  it("counts the customers created in the chosen period", async () => {
+  it("passes the screen's period to every report request, from the URL and from the presets", async () => {
     signedInAs("MANAGER");
-    fakeApi(reports);
+    const calls = fakeApi(reports);
+    const periods = (since: number) =>
+      calls
+        .slice(since)
+        .map((c) => new URL(c.url))
+        .filter((u) => u.pathname.startsWith("/api/reports/"))
+        .map((u) => `${u.pathname.slice("/api/reports/".length)} ${u.searchParams.get("from")}..${u.searchParams.get("to")}`)
+        .sort();
+    const each = (range: string) => ["approvals", "customers", "sales-summary", "tasks"].map((r) => `${r} ${range}`);
     renderWithProviders(<ReportsPage />, "/reports");
-    expect(await screen.findByTestId("customers-created")).toHaveTextContent("8"); // the default: the last 30 days
+    await waitFor(() => expect(periods(0)).toEqual(each(`${day(-29)}..${day(0)}`))); // the default: the last 30 days
+    expect(await screen.findByTestId("customers-created")).toHaveTextContent("1,236"); // created = still here + deleted
+
     const user = userEvent.setup();
+    let before = calls.length;
     await user.click(screen.getByText("Last 7 days"));
-    await waitFor(() => expect(screen.getByTestId("customers-created")).toHaveTextContent("3"));
+    await waitFor(() => expect(periods(before)).toEqual(each(`${day(-6)}..${day(0)}`)));
     expect(screen.getByLabelText("From")).toHaveValue(day(-6));
+
+    before = calls.length;
+    await user.click(screen.getByText("All time"));
+    await waitFor(() => expect(periods(before)).toEqual(each("null..null")));
+    expect(screen.getByLabelText("From")).toHaveValue("");
+    expect(await screen.findByTestId("customers-created")).toHaveTextContent("1,236");
+    expect(screen.getByText("Created (all time)")).toBeInTheDocument();
+  });
+
+  it("reads the period from a link, and an end typed before the start moves the start along", async () => {
+    signedInAs("ADMIN");
+    const calls = fakeApi(reports);
+    const asked = () => calls.map((c) => new URL(c.url)).filter((u) => u.pathname === "/api/reports/tasks").map((u) => u.search);
+    renderWithProviders(<ReportsPage />, "/reports?from=2026-01-01&to=2026-03-31");
+    await waitFor(() => expect(asked()).toContain("?from=2026-01-01&to=2026-03-31"));
+    expect(screen.getByLabelText("To")).toHaveValue("2026-03-31");
+    fireEvent.change(screen.getByLabelText("To"), { target: { value: "2025-12-15" } });
+    await waitFor(() => expect(asked()).toContain("?from=2025-12-15&to=2025-12-15"));
+    expect(screen.getByLabelText("From")).toHaveValue("2025-12-15");
   });
 
   it("shows Japanese numbers and labels", async () => {

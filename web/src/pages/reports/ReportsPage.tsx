@@ -1,11 +1,11 @@
 import "@mantine/charts/styles.css";
 import { AreaChart, BarChart, DonutChart } from "@mantine/charts";
-import { Alert, Group, SegmentedControl, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Group, SegmentedControl, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
 import { formatDay, formatMoney, formatNumber, formatPercent } from "../../lib/format";
 import { addDays, isoDay, parseDay } from "../../lib/days";
-import { countRows, daysBetween, pipelineRows } from "./figures";
+import { countRows, pipelineRows } from "./figures";
 import { useApprovalReport, useCustomerReport, useSalesSummary, useTaskReport } from "./queries";
 import { Chart, ReportCard, Stat } from "./ReportCard";
 
@@ -16,23 +16,40 @@ export default function ReportsPage() {
   const { t } = useTranslation("reports");
   const [params, setParams] = useSearchParams();
   const today = new Date();
-  const from = params.get("from") ?? isoDay(addDays(today, -29));
-  const to = params.get("to") ?? isoDay(today);
-  const setRange = (next: { from?: string; to?: string }) => {
+  // The period lives in the URL: ?from=&to= (the last 30 days when absent), or ?period=all for all time.
+  const allTime = params.get("period") === "all";
+  const from = allTime ? "" : (params.get("from") ?? isoDay(addDays(today, -29)));
+  const to = allTime ? "" : (params.get("to") ?? isoDay(today));
+  const setRange = (next: { from: string; to: string }) => {
+    // A day typed past the other end moves that end along (the API refuses from after to).
+    if (next.from && next.to && next.from > next.to) {
+      if (next.from !== from) next.to = next.from;
+      else next.from = next.to;
+    }
     const p = new URLSearchParams(params);
+    p.delete("period");
     for (const [k, v] of Object.entries(next)) {
       if (v && parseDay(v)) p.set(k, v);
       else p.delete(k);
     }
     setParams(p, { replace: true });
   };
-  const preset = (days: number) => setRange({ from: isoDay(addDays(today, -(days - 1))), to: isoDay(today) });
-  const presetValue = to === isoDay(today) ? (from === isoDay(addDays(today, -6)) ? "7" : from === isoDay(addDays(today, -29)) ? "30" : "") : "";
+  const preset = (value: string) => {
+    if (value === "all") {
+      const p = new URLSearchParams(params);
+      p.delete("from");
+      p.delete("to");
+      p.set("period", "all");
+      setParams(p, { replace: true });
+    } else setRange({ from: isoDay(addDays(today, -(Number(value) - 1))), to: isoDay(today) });
+  };
+  const presetValue = allTime ? "all" : to === isoDay(today) ? (from === isoDay(addDays(today, -6)) ? "7" : from === isoDay(addDays(today, -29)) ? "30" : "") : "";
 
-  const sales = useSalesSummary();
-  const customers = useCustomerReport();
-  const approvals = useApprovalReport();
-  const tasks = useTaskReport();
+  const period = { from, to };
+  const sales = useSalesSummary(period);
+  const customers = useCustomerReport(period);
+  const approvals = useApprovalReport(period);
+  const tasks = useTaskReport(period);
   const money = (values: { currency: string; value: string }[]) =>
     values.length ? values.map((v) => formatMoney(v.value, v.currency)).join(" · ") : formatMoney(0);
 
@@ -43,18 +60,19 @@ export default function ReportsPage() {
         <SegmentedControl
           aria-label={t("presets")}
           value={presetValue}
-          onChange={(v) => preset(Number(v))}
+          onChange={preset}
           data={[
             { value: "7", label: t("last7") },
             { value: "30", label: t("last30") },
+            { value: "all", label: t("allTime") },
           ]}
         />
-        <TextInput label={t("from")} type="date" value={from} max={to} onChange={(e) => setRange({ from: e.currentTarget.value, to })} w={170} />
-        <TextInput label={t("to")} type="date" value={to} min={from} onChange={(e) => setRange({ from, to: e.currentTarget.value })} w={170} />
+        <TextInput label={t("from")} type="date" value={from} max={to || undefined} onChange={(e) => setRange({ from: e.currentTarget.value, to })} w={170} />
+        <TextInput label={t("to")} type="date" value={to} min={from || undefined} onChange={(e) => setRange({ from, to: e.currentTarget.value })} w={170} />
       </Group>
-      <Alert variant="light" color="gray">
+      <Text size="sm" c="dimmed">
         {t("periodNote")}
-      </Alert>
+      </Text>
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <ReportCard title={t("sales.title")} query={sales}>
           {(s) => {
@@ -144,8 +162,9 @@ export default function ReportsPage() {
 
         <ReportCard title={t("customers.title")} query={customers}>
           {(r) => {
-            const days = daysBetween(r.createdPerDay, from, to);
-            const created = days.reduce((sum, d) => sum + d.count, 0);
+            const days = r.createdPerDay; // the server's: the period's days, or the last 30 for all time
+            const created = r.total + r.deleted; // created in the period: those still here and those in the bin
+            const perDay = days.reduce((sum, d) => sum + d.count, 0);
             const named = (key: string, label: string) => (key === "UNSPECIFIED" || key === "" ? t("unspecified") : label);
             const industries = countRows(r.byIndustry)
               .slice(0, 8)
@@ -154,15 +173,15 @@ export default function ReportsPage() {
             return (
               <>
                 <SimpleGrid cols={{ base: 2, sm: 4 }} component="dl" m={0}>
+                  <Stat label={t(allTime ? "customers.createdAllTime" : "customers.createdInPeriod")} value={formatNumber(created)} testId="customers-created" />
                   <Stat label={t("customers.total")} value={formatNumber(r.total)} testId="customers-total" />
-                  <Stat label={t("customers.createdInPeriod")} value={formatNumber(created)} testId="customers-created" />
                   <Stat label={t("customers.deleted")} value={formatNumber(r.deleted)} />
                   <Stat label={t("customers.restored")} value={formatNumber(r.restored)} />
                 </SimpleGrid>
                 {days.length === 0 ? (
                   <Text c="dimmed">{t("customers.noDays")}</Text>
                 ) : (
-                  <Chart label={t("customers.perDayChart", { count: created, formatted: formatNumber(created) })}>
+                  <Chart label={t(allTime ? "customers.perDayChartLast30" : "customers.perDayChart", { count: perDay, formatted: formatNumber(perDay) })}>
                     <AreaChart
                       h={180}
                       data={days.map((d) => ({ day: formatDay(parseDay(d.day)), count: d.count }))}

@@ -1,5 +1,5 @@
 // Turning report answers into chart rows. Amounts stay exact decimal strings for display; charts get numbers.
-import type { CustomerReport, SalesSummary } from "./queries";
+import type { SalesSummary } from "./queries";
 
 export const STAGES = ["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"] as const;
 
@@ -16,11 +16,6 @@ export function pipelineRows(summary: SalesSummary): { rows: Record<string, stri
     return row;
   });
   return { rows, currencies };
-}
-
-/** The days of `createdPerDay` within [from, to] (ISO days, inclusive; either may be empty). */
-export function daysBetween(days: CustomerReport["createdPerDay"], from: string, to: string) {
-  return days.filter((d) => (!from || d.day >= from) && (!to || d.day <= to));
 }
 
 /** Map entries as chart rows, largest first. */

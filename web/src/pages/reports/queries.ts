@@ -1,5 +1,5 @@
 // Server state of the reports screen (keys start with "reports"). The figures are the analytics read models'.
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { components } from "../../api/schema";
 import { api, call } from "../../lib/api";
 
@@ -8,18 +8,46 @@ export type CustomerReport = components["schemas"]["CustomerReport"];
 export type ApprovalReport = components["schemas"]["ApprovalReport"];
 export type TaskReport = components["schemas"]["TaskReport"];
 
-export function useSalesSummary() {
-  return useQuery({ queryKey: ["reports", "sales-summary"], queryFn: () => call(() => api.GET("/api/reports/sales-summary")) });
+/** The days a report covers (ISO `YYYY-MM-DD`, UTC days, inclusive); a side left out is open, both = all time. */
+export interface Period {
+  from?: string;
+  to?: string;
 }
 
-export function useCustomerReport() {
-  return useQuery({ queryKey: ["reports", "customers"], queryFn: () => call(() => api.GET("/api/reports/customers")) });
+// The query string of a period, and the key part that tells periods apart.
+const query = (period: Period) => ({ from: period.from || undefined, to: period.to || undefined });
+const key = (period: Period) => ({ from: period.from || null, to: period.to || null });
+// A new period keeps the last figures on screen until its own arrive (no flash of "loading").
+const shared = { placeholderData: keepPreviousData };
+
+export function useSalesSummary(period: Period) {
+  return useQuery({
+    queryKey: ["reports", "sales-summary", key(period)],
+    queryFn: () => call(() => api.GET("/api/reports/sales-summary", { params: { query: query(period) } })),
+    ...shared,
+  });
 }
 
-export function useApprovalReport() {
-  return useQuery({ queryKey: ["reports", "approvals"], queryFn: () => call(() => api.GET("/api/reports/approvals")) });
+export function useCustomerReport(period: Period) {
+  return useQuery({
+    queryKey: ["reports", "customers", key(period)],
+    queryFn: () => call(() => api.GET("/api/reports/customers", { params: { query: query(period) } })),
+    ...shared,
+  });
 }
 
-export function useTaskReport() {
-  return useQuery({ queryKey: ["reports", "tasks"], queryFn: () => call(() => api.GET("/api/reports/tasks")) });
+export function useApprovalReport(period: Period) {
+  return useQuery({
+    queryKey: ["reports", "approvals", key(period)],
+    queryFn: () => call(() => api.GET("/api/reports/approvals", { params: { query: query(period) } })),
+    ...shared,
+  });
+}
+
+export function useTaskReport(period: Period) {
+  return useQuery({
+    queryKey: ["reports", "tasks", key(period)],
+    queryFn: () => call(() => api.GET("/api/reports/tasks", { params: { query: query(period) } })),
+    ...shared,
+  });
 }
