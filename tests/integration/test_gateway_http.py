@@ -24,7 +24,8 @@ from tests.support.serving import serving
 from tests.support.waiting import eventually
 
 SECRET = "http-test-secret-" + "h" * 32
-TOKENS = Tokens(SECRET)
+# Minted at import, used until the end of the run (which can pass the default 15 minutes): a day-long token.
+TOKENS = Tokens(SECRET, ttl_minutes=24 * 60)
 AUTH = {"Authorization": f"Bearer {TOKENS.issue(user_id='u1', email='u1@example.com', role='USER')}"}
 BIG = 5 * 1024 * 1024
 PIECE = 64 * 1024

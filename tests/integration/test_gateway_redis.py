@@ -24,7 +24,8 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.connected
 
-TOKENS = Tokens("redis-test-secret-" + "r" * 32)
+# Minted at import, used until the end of the run (which can pass the default 15 minutes): a day-long token.
+TOKENS = Tokens("redis-test-secret-" + "r" * 32, ttl_minutes=24 * 60)
 AUTH = {"Authorization": f"Bearer {TOKENS.issue(user_id='u1', email='u1@example.com', role='USER')}"}
 
 
