@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.support.chaos import ChaosBed
-from tests.support.invariants import outbox_backlog
+from tests.support.invariants import delivered, outbox_backlog
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.connected
@@ -44,8 +44,9 @@ async def test_broker_stopped_30s_under_load_then_everything_delivered_within_10
     assert not bed.ledger.failures, bed.ledger.failures
     assert accepted_while_down > 0, "no write was accepted while the broker was down"
     assert waiting > 0, "no event waited in an outbox while the broker was down"
-    findings = await bed.converged(timeout=90)
+    await eventually(lambda: delivered(bed.dsns, bed.bootstrap), timeout=90, interval=0.2, what="delivery")
     delivered_after = time.monotonic() - restarted
+    findings = await bed.converged()
     bed.report(
         "broker down 30 s",
         f"Kafka broker stopped {OUTAGE_SECONDS} s under load, then started",
