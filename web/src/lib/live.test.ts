@@ -1,6 +1,6 @@
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it, vi } from "vitest";
-import { runStream } from "./live";
+import { applyEvent, runStream, THROTTLED_MS } from "./live";
 import { setFetch } from "./api";
 import { setSession } from "./session";
 
@@ -60,5 +60,37 @@ describe("the live stream's token", () => {
     setFetch(fetchImpl as unknown as typeof fetch);
     await runStream({ client: new QueryClient(), signal: controller.signal, fetch: fetchImpl as unknown as typeof fetch, backoff: () => 0 });
     expect(seen).toEqual(["Bearer revoked", "Bearer fresh"]);
+  });
+});
+
+describe("the reports on the live stream", () => {
+  it("refetch once per burst of events, a moment after its first, and again for a later event", async () => {
+    vi.useFakeTimers();
+    try {
+      const client = new QueryClient();
+      const invalidated: unknown[] = [];
+      vi.spyOn(client, "invalidateQueries").mockImplementation(async (filters) => {
+        invalidated.push(filters?.queryKey);
+      });
+      const reports = () => invalidated.filter((k) => JSON.stringify(k) === '["reports"]').length;
+      const burst = ["CUSTOMER_CREATED", "TASK_CREATED", "TASK_COMPLETED", "OPPORTUNITY_STAGE_CHANGED", "APPROVAL_STATUS_CHANGED"];
+      for (const [i, type] of burst.entries()) applyEvent(client, { id: `e${i}`, type, data: {} });
+      expect(invalidated).toContainEqual(["tasks"]); // the other caches at once
+      expect(reports()).toBe(0); // not yet: analytics counts these events a moment later
+
+      await vi.advanceTimersByTimeAsync(THROTTLED_MS.reports);
+      expect(reports()).toBe(1); // five events, one refetch
+      await vi.advanceTimersByTimeAsync(THROTTLED_MS.reports * 5);
+      expect(reports()).toBe(1);
+
+      applyEvent(client, { id: "e9", type: "TASK_UPDATED", data: {} });
+      await vi.advanceTimersByTimeAsync(THROTTLED_MS.reports);
+      expect(reports()).toBe(2);
+      applyEvent(client, { id: "e10", type: "MEETING_UPDATED", data: {} }); // no report counts meetings
+      await vi.advanceTimersByTimeAsync(THROTTLED_MS.reports);
+      expect(reports()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

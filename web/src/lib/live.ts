@@ -21,19 +21,19 @@ export const INVALIDATES: Record<string, QueryKey[]> = {
   USER_CREATED: [["users"], ["customers"]],
   USER_UPDATED: [["users"], ["me"]],
   USER_DELETED: [["users"], ["customers"], ["tasks"], ["meetings"], ["approvals"]],
-  CUSTOMER_CREATED: [["customers"], ["dashboard"]],
-  CUSTOMER_UPDATED: [["customers"]],
-  CUSTOMER_DELETED: [["customers"], ["tasks"], ["meetings"], ["approvals"], ["dashboard"]],
-  CUSTOMER_RESTORED: [["customers"], ["tasks"], ["meetings"], ["dashboard"]],
+  CUSTOMER_CREATED: [["customers"], ["dashboard"], ["reports"]],
+  CUSTOMER_UPDATED: [["customers"], ["reports"]],
+  CUSTOMER_DELETED: [["customers"], ["tasks"], ["meetings"], ["approvals"], ["dashboard"], ["reports"]],
+  CUSTOMER_RESTORED: [["customers"], ["tasks"], ["meetings"], ["dashboard"], ["reports"]],
   MEETING_CREATED: [["meetings"], ["customers"], ["dashboard"], ["opportunities"]],
   MEETING_UPDATED: [["meetings"], ["dashboard"]],
-  TASK_CREATED: [["tasks"], ["customers"], ["dashboard"], ["opportunities"]],
-  TASK_UPDATED: [["tasks"], ["dashboard"]],
-  TASK_COMPLETED: [["tasks"], ["dashboard"]],
-  OPPORTUNITY_CREATED: [["opportunities"], ["customers"], ["dashboard"]],
-  OPPORTUNITY_STAGE_CHANGED: [["opportunities"], ["dashboard"]],
-  APPROVAL_REQUESTED: [["approvals"], ["notifications"]],
-  APPROVAL_STATUS_CHANGED: [["approvals"], ["notifications"], ["tasks"], ["dashboard"]],
+  TASK_CREATED: [["tasks"], ["customers"], ["dashboard"], ["opportunities"], ["reports"]],
+  TASK_UPDATED: [["tasks"], ["dashboard"], ["reports"]],
+  TASK_COMPLETED: [["tasks"], ["dashboard"], ["reports"]],
+  OPPORTUNITY_CREATED: [["opportunities"], ["customers"], ["dashboard"], ["reports"]],
+  OPPORTUNITY_STAGE_CHANGED: [["opportunities"], ["dashboard"], ["reports"]],
+  APPROVAL_REQUESTED: [["approvals"], ["notifications"], ["reports"]],
+  APPROVAL_STATUS_CHANGED: [["approvals"], ["notifications"], ["tasks"], ["dashboard"], ["reports"]],
   TASK_DUE_SOON: [["notifications"], ["tasks"]],
   APPROVAL_RESULT: [["approvals"], ["notifications"], ["tasks"]],
 };
@@ -41,8 +41,32 @@ export const INVALIDATES: Record<string, QueryKey[]> = {
 // Notifications are stored by analytics from the same events: ask again a moment later, once it has.
 const NOTIFICATION_EVENTS = new Set(["TASK_DUE_SOON", "APPROVAL_RESULT", "APPROVAL_STATUS_CHANGED", "APPROVAL_REQUESTED"]);
 
+/**
+ * Caches refreshed at most once per this many ms, that long after the first event of a burst. The reports are
+ * analytics' read models, built from these same events a moment later; an import or a bulk change then
+ * refetches them once, not once per event.
+ */
+export const THROTTLED_MS: Record<string, number> = { reports: 2000 };
+const scheduled = new WeakMap<QueryClient, Set<string>>();
+
+function invalidateSoon(client: QueryClient, key: QueryKey, wait: number): void {
+  const name = JSON.stringify(key);
+  let waiting = scheduled.get(client);
+  if (!waiting) scheduled.set(client, (waiting = new Set()));
+  if (waiting.has(name)) return; // the refetch already planned covers this event too
+  waiting.add(name);
+  setTimeout(() => {
+    waiting.delete(name);
+    void client.invalidateQueries({ queryKey: key });
+  }, wait);
+}
+
 export function applyEvent(client: QueryClient, event: LiveEvent): void {
-  for (const key of INVALIDATES[event.type] ?? []) void client.invalidateQueries({ queryKey: key });
+  for (const key of INVALIDATES[event.type] ?? []) {
+    const wait = THROTTLED_MS[String(key[0])];
+    if (wait === undefined) void client.invalidateQueries({ queryKey: key });
+    else invalidateSoon(client, key, wait);
+  }
   if (NOTIFICATION_EVENTS.has(event.type)) {
     setTimeout(() => void client.invalidateQueries({ queryKey: ["notifications"] }), 1500);
   }
