@@ -34,8 +34,7 @@ export default function CustomerDetailPage() {
   const tasks = useCustomerTasks(customerId);
   const meetings = useCustomerMeetings(customerId);
   const deals = useCustomerDeals(customerId);
-  const dealIds = (deals.data?.items ?? []).map((d) => d.id);
-  const approvals = useCustomerApprovals(customerId, dealIds);
+  const approvals = useCustomerApprovals(customerId);
   const update = useUpdateCustomer(customerId);
   const remove = useDeleteCustomer();
   const restore = useRestoreCustomer();
@@ -45,7 +44,7 @@ export default function CustomerDetailPage() {
   if (customer.isLoading) return <Loader aria-label={t("common:loading")} />;
   if (customer.error || !customer.data) return <ErrorAlert error={customer.error} onRetry={() => void customer.refetch()} />;
   const c = customer.data;
-  const timeline = buildTimeline(c, tasks.data?.items, meetings.data?.items, deals.data?.items, approvals.data);
+  const timeline = buildTimeline(c, tasks.data?.items, meetings.data?.items, deals.data?.items, approvals.data?.items);
 
   const act = async (action: "delete" | "restore") => {
     try {
@@ -110,7 +109,7 @@ export default function CustomerDetailPage() {
           <Tabs.Tab value="tasks">{t("tabs.tasks", { count: tasks.data?.total ?? 0 })}</Tabs.Tab>
           <Tabs.Tab value="meetings">{t("tabs.meetings", { count: meetings.data?.total ?? 0 })}</Tabs.Tab>
           <Tabs.Tab value="deals">{t("tabs.deals", { count: deals.data?.total ?? 0 })}</Tabs.Tab>
-          <Tabs.Tab value="approvals">{t("tabs.approvals", { count: approvals.data?.length ?? 0 })}</Tabs.Tab>
+          <Tabs.Tab value="approvals">{t("tabs.approvals", { count: approvals.data?.total ?? 0 })}</Tabs.Tab>
           <Tabs.Tab value="timeline">{t("tabs.timeline")}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="tasks" pt="md">
@@ -196,7 +195,7 @@ export default function CustomerDetailPage() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {(approvals.data ?? []).map((a) => (
+              {(approvals.data?.items ?? []).map((a) => (
                 <Table.Tr key={a.id}>
                   <Table.Td>{a.title}</Table.Td>
                   <Table.Td>{t(`common:approvalStatus.${a.status}`)}</Table.Td>
@@ -205,7 +204,7 @@ export default function CustomerDetailPage() {
               ))}
             </Table.Tbody>
           </Table>
-          {(approvals.data ?? []).length === 0 && <Text c="dimmed">{t("none")}</Text>}
+          {approvals.data?.items.length === 0 && <Text c="dimmed">{t("none")}</Text>}
         </Tabs.Panel>
         <Tabs.Panel value="timeline" pt="md">
           <Timeline bulletSize={14} lineWidth={2} aria-label={t("sections.timeline")}>

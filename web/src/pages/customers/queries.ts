@@ -108,18 +108,10 @@ export function useCustomerDeals(customerId: string) {
   });
 }
 
-/** Approvals have no customer filter: one request per deal of the customer. */
-export function useCustomerApprovals(customerId: string, dealIds: string[]) {
+/** The approvals on the customer's deals, in one request (`customerId`), newest first. */
+export function useCustomerApprovals(customerId: string) {
   return useQuery({
-    queryKey: ["approvals", "customer", customerId, dealIds],
-    enabled: dealIds.length > 0,
-    queryFn: async () => {
-      const pages = await Promise.all(
-        dealIds.map((opportunityId) =>
-          call(() => api.GET("/api/approvals", { params: { query: { opportunityId, limit: 100 } } })),
-        ),
-      );
-      return pages.flatMap((p) => p.items);
-    },
+    queryKey: ["approvals", "customer", customerId],
+    queryFn: () => call(() => api.GET("/api/approvals", { params: { query: { customerId, limit: 100 } } })),
   });
 }
