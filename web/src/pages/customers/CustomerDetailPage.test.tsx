@@ -43,4 +43,48 @@ describe("CustomerDetailPage", () => {
     expect(asked[0].get("customerId")).toBe("c1");
     expect(asked[0].get("opportunityId")).toBeNull();
   });
+  it("shows the server's timeline, others' changes included, newest first as sent", async () => {
+    signedInAs("SALES");
+    const entry = (id: string, type: string, at: string, detail: Record<string, unknown>, actorId: string | null = "u2") => ({ id, type, at, subjectId: "c1", actorId, detail });
+    fakeApi({
+      "GET /api/customers/c1": () => customer,
+      "GET /api/tasks": () => page([]),
+      "GET /api/meetings": () => page([]),
+      "GET /api/opportunities": () => page([]),
+      "GET /api/approvals": () => page([]),
+      "GET /api/reports/customers/c1/timeline": () =>
+        page([
+          entry("e3", "OPPORTUNITY_STAGE_CHANGED", "2026-01-05T00:00:00Z", { name: "Big deal", fromStage: "LEAD", toStage: "PROPOSAL" }, "u1"),
+          entry("e2", "CUSTOMER_UPDATED", "2026-01-04T00:00:00Z", { name: "Acme", changed: ["ownerId"], ownerId: "u3" }),
+          entry("e1", "APPROVAL_STATUS_CHANGED", "2026-01-03T00:00:00Z", { title: "Discount", status: "REJECTED" }),
+        ]),
+    });
+    render();
+    await userEvent.setup().click(await screen.findByRole("tab", { name: "Timeline" }));
+    const timeline = await screen.findByTestId("customer-timeline");
+    await waitFor(() => expect(timeline).toHaveTextContent("Deal moved to Proposal"));
+    const text = timeline.textContent ?? "";
+    expect(text.indexOf("Deal moved to Proposal")).toBeLessThan(text.indexOf("Customer reassigned"));
+    expect(text.indexOf("Customer reassigned")).toBeLessThan(text.indexOf("Approval: Rejected"));
+    expect(text).toContain("by you"); // e3 was the signed-in user's
+    expect(screen.queryByText(/could not be read/)).not.toBeInTheDocument();
+  });
+
+  it("builds the timeline from the customer's lists when its record cannot be read", async () => {
+    signedInAs("SALES");
+    fakeApi({
+      "GET /api/customers/c1": () => customer,
+      "GET /api/tasks": () => page([]),
+      "GET /api/meetings": () => page([]),
+      "GET /api/opportunities": () => page([deal("d1")]),
+      "GET /api/approvals": () => page([]),
+      // no fake for the timeline: it answers 404
+    });
+    render();
+    await userEvent.setup().click(await screen.findByRole("tab", { name: "Timeline" }));
+    expect(await screen.findByText(/could not be read/)).toBeInTheDocument();
+    const timeline = screen.getByTestId("customer-timeline");
+    await waitFor(() => expect(timeline).toHaveTextContent("Deal opened"));
+    expect(timeline).toHaveTextContent("Customer created");
+  });
 });

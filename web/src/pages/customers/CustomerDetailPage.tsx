@@ -15,11 +15,12 @@ import {
   useCustomerDeals,
   useCustomerMeetings,
   useCustomerTasks,
+  useCustomerTimeline,
   useDeleteCustomer,
   useRestoreCustomer,
   useUpdateCustomer,
 } from "./queries";
-import { buildTimeline } from "./timeline";
+import { buildTimeline, fromActivity, type TimelineEntry } from "./timeline";
 
 function isOverdue(due: string | null, status: string): boolean {
   return Boolean(due) && (status === "TODO" || status === "IN_PROGRESS") && new Date(due!).getTime() < Date.now();
@@ -35,6 +36,7 @@ export default function CustomerDetailPage() {
   const meetings = useCustomerMeetings(customerId);
   const deals = useCustomerDeals(customerId);
   const approvals = useCustomerApprovals(customerId);
+  const activity = useCustomerTimeline(customerId);
   const update = useUpdateCustomer(customerId);
   const remove = useDeleteCustomer();
   const restore = useRestoreCustomer();
@@ -44,7 +46,18 @@ export default function CustomerDetailPage() {
   if (customer.isLoading) return <Loader aria-label={t("common:loading")} />;
   if (customer.error || !customer.data) return <ErrorAlert error={customer.error} onRetry={() => void customer.refetch()} />;
   const c = customer.data;
-  const timeline = buildTimeline(c, tasks.data?.items, meetings.data?.items, deals.data?.items, approvals.data?.items);
+  // The server's record when it can be read (it shows others' changes and deletions too), else built here
+  // (also while the record, which trails the services by a moment, has nothing yet).
+  const timeline = activity.data?.items.length
+    ? fromActivity(activity.data.items)
+    : buildTimeline(c, tasks.data?.items, meetings.data?.items, deals.data?.items, approvals.data?.items);
+
+  const timelineLabel = (entry: TimelineEntry) =>
+    t(`timeline.${entry.kind}`, {
+      defaultValue: entry.type ?? entry.kind, // an event type this screen does not name yet
+      stage: entry.stage ? t(`common:stage.${entry.stage}`) : "",
+      status: entry.status ? t(`common:approvalStatus.${entry.status}`, { defaultValue: entry.status }) : "",
+    });
 
   const act = async (action: "delete" | "restore") => {
     try {
@@ -207,12 +220,19 @@ export default function CustomerDetailPage() {
           {approvals.data?.items.length === 0 && <Text c="dimmed">{t("none")}</Text>}
         </Tabs.Panel>
         <Tabs.Panel value="timeline" pt="md">
-          <Timeline bulletSize={14} lineWidth={2} aria-label={t("sections.timeline")}>
+          {activity.isLoading && <Loader size="sm" aria-label={t("common:loading")} />}
+          {activity.error ? (
+            <Text size="sm" c="dimmed" mb="sm">
+              {t("timeline.fromLists")}
+            </Text>
+          ) : null}
+          <Timeline bulletSize={14} lineWidth={2} aria-label={t("sections.timeline")} data-testid="customer-timeline">
             {timeline.map((entry, i) => (
-              <Timeline.Item key={`${entry.kind}-${entry.at}-${i}`} title={t(`timeline.${entry.kind}`)}>
+              <Timeline.Item key={`${entry.kind}-${entry.at}-${i}`} title={timelineLabel(entry)}>
                 <Text size="sm">{entry.title}</Text>
                 <Text size="xs" c="dimmed">
                   {formatDateTime(entry.at)}
+                  {entry.actorId && entry.actorId === session?.user.id && ` · ${t("timeline.byYou")}`}
                 </Text>
               </Timeline.Item>
             ))}

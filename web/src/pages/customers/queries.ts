@@ -115,3 +115,16 @@ export function useCustomerApprovals(customerId: string) {
     queryFn: () => call(() => api.GET("/api/approvals", { params: { query: { customerId, limit: 100 } } })),
   });
 }
+
+/** What happened to the customer (analytics' record of its events, newest first; trails by a moment). Under
+ * "customers" so the live stream's customer, task and deal events refresh it. */
+export function useCustomerTimeline(customerId: string) {
+  return useQuery({
+    queryKey: ["customers", "timeline", customerId],
+    queryFn: () =>
+      call(() =>
+        api.GET("/api/reports/customers/{customer_id}/timeline", { params: { path: { customer_id: customerId }, query: { limit: 100 } } }),
+      ),
+    retry: false, // 404 for a caller who may see the customer but not its record: the page falls back at once
+  });
+}

@@ -7,6 +7,11 @@ export interface TimelineEntry {
   at: string;
   kind: string; // an i18n key under customers:timeline
   title: string;
+  /** from the server's record only: the event's type, the deal's new stage, the approval's status, who */
+  type?: string;
+  stage?: string;
+  status?: string;
+  actorId?: string | null;
 }
 
 export function buildTimeline(
@@ -33,4 +38,24 @@ export function buildTimeline(
     if (approval.decidedAt) entries.push({ at: approval.decidedAt, kind: `approval${approval.status}`, title: approval.title });
   }
   return entries.sort((a, b) => b.at.localeCompare(a.at));
+}
+
+/** The server's timeline (`GET /api/reports/customers/{id}/timeline`, analytics' record of the events, newest
+ * first): also shows what others changed and deleted. `kind` is `events.<event type>` (a reassignment is
+ * `events.CUSTOMER_REASSIGNED`); `stage` / `status` are for the label's {{stage}} / {{status}}. */
+export function fromActivity(items: S["TimelineEntry"][]): TimelineEntry[] {
+  return items.map((e) => {
+    const text = (key: string) => (typeof e.detail[key] === "string" ? (e.detail[key] as string) : undefined);
+    const changed = Array.isArray(e.detail.changed) ? (e.detail.changed as unknown[]) : [];
+    const type = e.type === "CUSTOMER_UPDATED" && changed.includes("ownerId") ? "CUSTOMER_REASSIGNED" : e.type;
+    return {
+      at: e.at,
+      kind: `events.${type}`,
+      type: e.type,
+      title: text("name") ?? text("title") ?? "",
+      stage: text("toStage"),
+      status: text("status"),
+      actorId: e.actorId,
+    };
+  });
 }
