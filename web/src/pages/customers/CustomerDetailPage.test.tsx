@@ -88,3 +88,24 @@ describe("CustomerDetailPage", () => {
     expect(timeline).toHaveTextContent("Customer created");
   });
 });
+
+describe("the server's timeline before it has the customer's creation", () => {
+  it("adds the creation from the customer itself", async () => {
+    signedInAs("SALES");
+    fakeApi({
+      "GET /api/customers/c1": () => customer,
+      "GET /api/tasks": () => page([]),
+      "GET /api/meetings": () => page([]),
+      "GET /api/opportunities": () => page([]),
+      "GET /api/approvals": () => page([]),
+      "GET /api/reports/customers/c1/timeline": () =>
+        page([{ id: "e1", type: "TASK_CREATED", at: "2026-01-01T00:00:01Z", subjectId: "t1", actorId: null, detail: { title: "Initial contact: Acme" } }]),
+    });
+    render();
+    await userEvent.setup().click(await screen.findByRole("tab", { name: "Timeline" }));
+    const timeline = await screen.findByTestId("customer-timeline");
+    await waitFor(() => expect(timeline).toHaveTextContent("Task created"));
+    expect(timeline).toHaveTextContent("Customer created");
+    expect(timeline.textContent!.indexOf("Task created")).toBeLessThan(timeline.textContent!.indexOf("Customer created"));
+  });
+});

@@ -49,7 +49,7 @@ export default function CustomerDetailPage() {
   // The server's record when it can be read (it shows others' changes and deletions too), else built here
   // (also while the record, which trails the services by a moment, has nothing yet).
   const timeline = activity.data?.items.length
-    ? fromActivity(activity.data.items)
+    ? fromActivity(c, activity.data)
     : buildTimeline(c, tasks.data?.items, meetings.data?.items, deals.data?.items, approvals.data?.items);
 
   const timelineLabel = (entry: TimelineEntry) =>

@@ -42,9 +42,11 @@ export function buildTimeline(
 
 /** The server's timeline (`GET /api/reports/customers/{id}/timeline`, analytics' record of the events, newest
  * first): also shows what others changed and deleted. `kind` is `events.<event type>` (a reassignment is
- * `events.CUSTOMER_REASSIGNED`); `stage` / `status` are for the label's {{stage}} / {{status}}. */
-export function fromActivity(items: S["TimelineEntry"][]): TimelineEntry[] {
-  return items.map((e) => {
+ * `events.CUSTOMER_REASSIGNED`); `stage` / `status` are for the label's {{stage}} / {{status}}. The record
+ * reads several topics, so a new customer's task can be in it before the customer's own creation: when the
+ * whole record is here without it, the creation comes from the customer itself. */
+export function fromActivity(customer: Customer, page: S["Page_TimelineEntry_"]): TimelineEntry[] {
+  const entries: TimelineEntry[] = page.items.map((e) => {
     const text = (key: string) => (typeof e.detail[key] === "string" ? (e.detail[key] as string) : undefined);
     const changed = Array.isArray(e.detail.changed) ? (e.detail.changed as unknown[]) : [];
     const type = e.type === "CUSTOMER_UPDATED" && changed.includes("ownerId") ? "CUSTOMER_REASSIGNED" : e.type;
@@ -58,4 +60,9 @@ export function fromActivity(items: S["TimelineEntry"][]): TimelineEntry[] {
       actorId: e.actorId,
     };
   });
+  const complete = page.offset + page.items.length >= page.total;
+  if (complete && !page.items.some((e) => e.type === "CUSTOMER_CREATED")) {
+    entries.push({ at: customer.createdAt, kind: "events.CUSTOMER_CREATED", type: "CUSTOMER_CREATED", title: customer.name, actorId: customer.createdBy });
+  }
+  return entries;
 }
