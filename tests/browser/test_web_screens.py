@@ -55,6 +55,7 @@ async def test_the_reports_show_the_four_reports_with_charts(page: Page) -> None
         await expect(page.get_by_role("region", name=title)).to_be_visible()
     await expect(page.get_by_test_id("customers-total")).to_have_text(re.compile(r"^\d[\d,]*$"))
     await expect(page.get_by_test_id("completion-rate")).to_be_visible()
+    await expect(page.get_by_test_id("chart-loading")).to_have_count(0)  # the lazy charts are drawn
     await screenshot(page, "22-reports")
     await page.get_by_text("日本語").click()
     await expect(page.get_by_role("region", name="売上サマリー")).to_be_visible()

@@ -1,6 +1,6 @@
-import { Card, Group, Loader, Stack, Text, Title } from "@mantine/core";
+import { Card, Group, Loader, Skeleton, Stack, Text, Title } from "@mantine/core";
 import type { UseQueryResult } from "@tanstack/react-query";
-import type { ReactNode } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
 
@@ -40,11 +40,21 @@ export function Stat({ label, value, testId }: { label: string; value: ReactNode
   );
 }
 
-/** A chart is an image to assistive technology, described by the same figures in words. */
-export function Chart({ label, children }: { label: string; children: ReactNode }) {
+// The chart components, from one lazily loaded module (./charts): its chunk is not part of the screen's first load.
+const charts = () => import("./charts");
+export const AreaChart = lazy(() => charts().then((m) => ({ default: m.AreaChart })));
+export const BarChart = lazy(() => charts().then((m) => ({ default: m.BarChart })));
+export const DonutChart = lazy(() => charts().then((m) => ({ default: m.DonutChart })));
+
+/**
+ * A chart is an image to assistive technology, described by the same figures in words (there at once); the chart
+ * itself (children) is drawn when the chart module has arrived, a skeleton of its height keeping the layout until then.
+ */
+export function Chart({ label, height, heading, children }: { label: string; height: number; heading?: ReactNode; children: ReactNode }) {
   return (
     <div role="img" aria-label={label}>
-      {children}
+      {heading}
+      <Suspense fallback={<Skeleton h={height} data-testid="chart-loading" />}>{children}</Suspense>
     </div>
   );
 }

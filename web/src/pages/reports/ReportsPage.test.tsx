@@ -51,6 +51,16 @@ describe("ReportsPage", () => {
     expect(screen.getByRole("img", { name: "Tasks by priority: High: 3 of 4 completed, Low: 3 of 6 completed" })).toBeInTheDocument();
   });
 
+  it("draws every chart once the lazily loaded chart module has arrived", async () => {
+    signedInAs("MANAGER");
+    fakeApi(reports);
+    const { container } = renderWithProviders(<ReportsPage />, "/reports");
+    const tasks = await screen.findByRole("img", { name: /^Tasks by priority/ }); // the figures, before any chart
+    await waitFor(() => expect(tasks.querySelector(".mantine-BarChart-root")).not.toBeNull(), { timeout: 15_000 }); // the chunk came
+    await waitFor(() => expect(screen.queryAllByTestId("chart-loading")).toHaveLength(0));
+    expect(container.querySelectorAll(".recharts-responsive-container")).toHaveLength(6); // every chart drawn
+  });
+
   it("passes the screen's period to every report request, from the URL and from the presets", async () => {
     signedInAs("MANAGER");
     const calls = fakeApi(reports);

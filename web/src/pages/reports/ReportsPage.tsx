@@ -1,5 +1,3 @@
-import "@mantine/charts/styles.css";
-import { AreaChart, BarChart, DonutChart } from "@mantine/charts";
 import { Group, SegmentedControl, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
@@ -7,7 +5,7 @@ import { formatDay, formatMoney, formatNumber, formatPercent } from "../../lib/f
 import { addDays, isoDay, parseDay } from "../../lib/days";
 import { countRows, pipelineRows } from "./figures";
 import { useApprovalReport, useCustomerReport, useSalesSummary, useTaskReport } from "./queries";
-import { Chart, ReportCard, Stat } from "./ReportCard";
+import { AreaChart, BarChart, Chart, DonutChart, ReportCard, Stat } from "./ReportCard";
 
 const COLORS = ["blue.6", "teal.6", "grape.6", "orange.6", "red.6", "cyan.6", "lime.6", "gray.6"];
 const STATUS_COLORS: Record<string, string> = { PENDING: "yellow.6", APPROVED: "teal.6", REJECTED: "red.6", RECALLED: "gray.5", CANCELLED: "gray.7" };
@@ -95,7 +93,7 @@ export default function ReportsPage() {
                 {currencies.length === 0 ? (
                   <Text c="dimmed">{t("sales.empty")}</Text>
                 ) : (
-                  <Chart label={t("sales.chart", { figures: described })}>
+                  <Chart label={t("sales.chart", { figures: described })} height={260}>
                     <BarChart
                       h={260}
                       data={rows.map((r) => ({ ...r, stage: t(`common:stage.${r.stage}`) }))}
@@ -134,6 +132,7 @@ export default function ReportsPage() {
                     label={t("tasks.chart", {
                       figures: priorities.map((p) => t("tasks.ofCreated", { what: p.priority, done: formatNumber(p.completed), all: formatNumber(p.created) })).join(", "),
                     })}
+                    height={200}
                   >
                     <BarChart
                       h={200}
@@ -181,7 +180,7 @@ export default function ReportsPage() {
                 {days.length === 0 ? (
                   <Text c="dimmed">{t("customers.noDays")}</Text>
                 ) : (
-                  <Chart label={t(allTime ? "customers.perDayChartLast30" : "customers.perDayChart", { count: perDay, formatted: formatNumber(perDay) })}>
+                  <Chart label={t(allTime ? "customers.perDayChartLast30" : "customers.perDayChart", { count: perDay, formatted: formatNumber(perDay) })} height={180}>
                     <AreaChart
                       h={180}
                       data={days.map((d) => ({ day: formatDay(parseDay(d.day)), count: d.count }))}
@@ -193,16 +192,26 @@ export default function ReportsPage() {
                   </Chart>
                 )}
                 <SimpleGrid cols={{ base: 1, sm: 2 }}>
-                  <Chart label={t("customers.industryChart", { figures: industries.map((i) => `${i.name}: ${formatNumber(i.count)}`).join(", ") })}>
-                    <Text size="sm" fw={600}>
-                      {t("customers.byIndustry")}
-                    </Text>
+                  <Chart
+                    label={t("customers.industryChart", { figures: industries.map((i) => `${i.name}: ${formatNumber(i.count)}`).join(", ") })}
+                    height={200}
+                    heading={
+                      <Text size="sm" fw={600}>
+                        {t("customers.byIndustry")}
+                      </Text>
+                    }
+                  >
                     <BarChart h={200} data={industries} dataKey="name" orientation="vertical" yAxisProps={{ width: 110 }} series={[{ name: "count", label: t("customers.count"), color: "blue.6" }]} valueFormatter={(v) => formatNumber(v)} />
                   </Chart>
-                  <Chart label={t("customers.sizeChart", { figures: sizes.map((s) => `${s.name}: ${formatNumber(s.count)}`).join(", ") })}>
-                    <Text size="sm" fw={600}>
-                      {t("customers.bySize")}
-                    </Text>
+                  <Chart
+                    label={t("customers.sizeChart", { figures: sizes.map((s) => `${s.name}: ${formatNumber(s.count)}`).join(", ") })}
+                    height={160}
+                    heading={
+                      <Text size="sm" fw={600}>
+                        {t("customers.bySize")}
+                      </Text>
+                    }
+                  >
                     <DonutChart
                       size={160}
                       thickness={24}
@@ -236,7 +245,7 @@ export default function ReportsPage() {
                 {statuses.length === 0 ? (
                   <Text c="dimmed">{t("approvals.empty")}</Text>
                 ) : (
-                  <Chart label={t("approvals.chart", { figures: statuses.map((s) => `${t(`common:approvalStatus.${s.name}`)}: ${formatNumber(s.count)}`).join(", ") })}>
+                  <Chart label={t("approvals.chart", { figures: statuses.map((s) => `${t(`common:approvalStatus.${s.name}`)}: ${formatNumber(s.count)}`).join(", ") })} height={180}>
                     <DonutChart
                       size={180}
                       thickness={28}
