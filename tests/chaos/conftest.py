@@ -13,6 +13,7 @@ import pytest
 from crm.localinfra import KafkaBroker, PostgresCluster
 from crm.modes.local_cluster import SERVICES, plaintext_kafka, start_cluster
 from tests.support.chaos import PREFIX, ChaosBed
+from tests.support.testbed import running
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "logs"
 SMALL_LOAD = 40
@@ -22,28 +23,17 @@ _SUMMARIES: list[str] = []
 
 @pytest.fixture(scope="package")
 def chaos_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
-    broker = KafkaBroker(tmp_path_factory.mktemp("chaos-kafka"))
-    try:
-        broker.start()
-    except Exception as exc:
-        pytest.fail(f"the fault suite's Kafka broker did not start: {exc}", pytrace=False)
-    yield broker
-    broker.stop()
+    with running(KafkaBroker(tmp_path_factory.mktemp("chaos-kafka")), "the fault suite's Kafka broker") as b:
+        yield b
 
 
 @pytest.fixture(scope="package")
 def customer_postgres() -> Iterator[PostgresCluster]:
     """customer-service's own PostgreSQL, so restarting it disturbs no other service. ``keep``: a stop (the
     fault) keeps its data; the files go at the end."""
-    cluster = PostgresCluster(keep=True)
-    try:
-        cluster.start()
-    except Exception as exc:
-        pytest.fail(f"customer-service's PostgreSQL did not start: {exc}", pytrace=False)
-    workdir = cluster.data_dir.parent
-    yield cluster
-    cluster.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    with running(PostgresCluster(keep=True), "customer-service's PostgreSQL") as cluster:
+        yield cluster
+    shutil.rmtree(cluster.data_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="package")

@@ -6,32 +6,46 @@ that needs it fails with the reason (never a skip)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol, TypeVar
 
 import pytest
 
 from crm.localinfra import KafkaBroker, PostgresCluster
 
 
+class Server(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Server)
+
+
+@contextmanager
+def running(server: S, what: str) -> Iterator[S]:
+    """``server`` started for the fixture's scope and stopped after it; when it cannot start, the tests that
+    need it fail with ``what`` and the reason (never a skip)."""
+    try:
+        server.start()
+    except Exception as exc:
+        pytest.fail(f"{what} did not start: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
-    broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
-    try:
-        broker.start()
-    except Exception as exc:
-        pytest.fail(f"the Kafka test broker did not start: {exc}", pytrace=False)
-    yield broker
-    broker.stop()
+    with running(KafkaBroker(tmp_path_factory.mktemp("kafka")), "the Kafka test broker") as broker:
+        yield broker
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except Exception as exc:
-        pytest.fail(f"the PostgreSQL test cluster did not start: {exc}", pytrace=False)
-    yield cluster
-    cluster.stop()
+    with running(PostgresCluster(), "the PostgreSQL test cluster") as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +53,5 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]: 
     """A real Redis server (Debian's redis-server) for the run; its failure to start fails the tests."""
     from crm.localinfra import RedisServer
 
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    try:
-        server.start()
-    except Exception as exc:
-        pytest.fail(f"the Redis test server did not start: {exc}", pytrace=False)
-    yield server
-    server.stop()
+    with running(RedisServer(tmp_path_factory.mktemp("redis")), "the Redis test server") as server:
+        yield server

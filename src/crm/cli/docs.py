@@ -20,15 +20,7 @@ def docs_events(
     """Write the event catalog (topics, types, payloads, producers, consumers) as Markdown."""
     from crm.catalog_docs import render
 
-    text = render()
-    if check:
-        if not output.exists() or output.read_text() != text:
-            fail(f"{output} is out of date: run `crm docs events`")
-        err.print(f"[green]✔[/] {output} is up to date")
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
-    err.print(f"[green]✔[/] wrote {output}")
+    write_or_check(output, render(), check, "crm docs events")
 
 
 @app.command("openapi")
@@ -49,9 +41,14 @@ def docs_openapi(
             fail("--check needs --output")
         sys.stdout.write(text)
         return
+    write_or_check(output, text, check, f"crm docs openapi --output {output}")
+
+
+def write_or_check(output: Path, text: str, check: bool, command: str) -> None:
+    """Write ``text`` to ``output``; with ``check``, fail naming ``command`` when the file differs instead."""
     if check:
         if not output.exists() or output.read_text() != text:
-            fail(f"{output} is out of date: run `crm docs openapi --output {output}`")
+            fail(f"{output} is out of date: run `{command}`")
         err.print(f"[green]✔[/] {output} is up to date")
         return
     output.parent.mkdir(parents=True, exist_ok=True)
