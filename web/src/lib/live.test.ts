@@ -94,3 +94,27 @@ describe("the reports on the live stream", () => {
     }
   });
 });
+
+describe("a customer's timeline on the live stream", () => {
+  it("is refetched a moment after an approval's change (analytics records it), once per burst", async () => {
+    vi.useFakeTimers();
+    try {
+      const client = new QueryClient();
+      const invalidated: unknown[] = [];
+      vi.spyOn(client, "invalidateQueries").mockImplementation(async (filters) => {
+        invalidated.push(filters?.queryKey);
+      });
+      const timelines = () => invalidated.filter((k) => JSON.stringify(k) === '["timeline"]').length;
+      applyEvent(client, { id: "a1", type: "APPROVAL_REQUESTED", data: { customerId: "c" } });
+      applyEvent(client, { id: "a2", type: "APPROVAL_STATUS_CHANGED", data: { customerId: "c" } });
+      expect(timelines()).toBe(0); // not at once: the record trails the event
+      await vi.advanceTimersByTimeAsync(THROTTLED_MS.timeline);
+      expect(timelines()).toBe(1);
+      applyEvent(client, { id: "n1", type: "TASK_DUE_SOON", data: {} }); // names no line of a timeline
+      await vi.advanceTimersByTimeAsync(THROTTLED_MS.timeline);
+      expect(timelines()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -16,24 +16,28 @@ export interface LiveEvent {
   data: Record<string, unknown>;
 }
 
-/** Which caches an event makes stale. Unknown types change nothing. Keys are prefixes (see the screens). */
+/**
+ * Which caches an event makes stale. Unknown types change nothing. Keys are prefixes (see the screens).
+ * "timeline" (a customer's story) and "reports" are analytics' read models: every event naming a customer is
+ * a line of its timeline, written by analytics a moment after the event, so both are refetched throttled.
+ */
 export const INVALIDATES: Record<string, QueryKey[]> = {
   USER_CREATED: [["users"], ["customers"]],
   USER_UPDATED: [["users"], ["me"]],
   USER_DELETED: [["users"], ["customers"], ["tasks"], ["meetings"], ["approvals"]],
-  CUSTOMER_CREATED: [["customers"], ["dashboard"], ["reports"]],
-  CUSTOMER_UPDATED: [["customers"], ["reports"]],
-  CUSTOMER_DELETED: [["customers"], ["tasks"], ["meetings"], ["approvals"], ["dashboard"], ["reports"]],
-  CUSTOMER_RESTORED: [["customers"], ["tasks"], ["meetings"], ["dashboard"], ["reports"]],
-  MEETING_CREATED: [["meetings"], ["customers"], ["dashboard"], ["opportunities"]],
-  MEETING_UPDATED: [["meetings"], ["dashboard"]],
-  TASK_CREATED: [["tasks"], ["customers"], ["dashboard"], ["opportunities"], ["reports"]],
-  TASK_UPDATED: [["tasks"], ["dashboard"], ["reports"]],
-  TASK_COMPLETED: [["tasks"], ["dashboard"], ["reports"]],
-  OPPORTUNITY_CREATED: [["opportunities"], ["customers"], ["dashboard"], ["reports"]],
-  OPPORTUNITY_STAGE_CHANGED: [["opportunities"], ["dashboard"], ["reports"]],
-  APPROVAL_REQUESTED: [["approvals"], ["notifications"], ["reports"]],
-  APPROVAL_STATUS_CHANGED: [["approvals"], ["notifications"], ["tasks"], ["dashboard"], ["reports"]],
+  CUSTOMER_CREATED: [["customers"], ["dashboard"], ["reports"], ["timeline"]],
+  CUSTOMER_UPDATED: [["customers"], ["reports"], ["timeline"]],
+  CUSTOMER_DELETED: [["customers"], ["tasks"], ["meetings"], ["approvals"], ["dashboard"], ["reports"], ["timeline"]],
+  CUSTOMER_RESTORED: [["customers"], ["tasks"], ["meetings"], ["dashboard"], ["reports"], ["timeline"]],
+  MEETING_CREATED: [["meetings"], ["customers"], ["dashboard"], ["opportunities"], ["timeline"]],
+  MEETING_UPDATED: [["meetings"], ["dashboard"], ["timeline"]],
+  TASK_CREATED: [["tasks"], ["customers"], ["dashboard"], ["opportunities"], ["reports"], ["timeline"]],
+  TASK_UPDATED: [["tasks"], ["dashboard"], ["reports"], ["timeline"]],
+  TASK_COMPLETED: [["tasks"], ["dashboard"], ["reports"], ["timeline"]],
+  OPPORTUNITY_CREATED: [["opportunities"], ["customers"], ["dashboard"], ["reports"], ["timeline"]],
+  OPPORTUNITY_STAGE_CHANGED: [["opportunities"], ["dashboard"], ["reports"], ["timeline"]],
+  APPROVAL_REQUESTED: [["approvals"], ["notifications"], ["reports"], ["timeline"]],
+  APPROVAL_STATUS_CHANGED: [["approvals"], ["notifications"], ["tasks"], ["dashboard"], ["reports"], ["timeline"]],
   TASK_DUE_SOON: [["notifications"], ["tasks"]],
   APPROVAL_RESULT: [["approvals"], ["notifications"], ["tasks"]],
 };
@@ -46,7 +50,7 @@ const NOTIFICATION_EVENTS = new Set(["TASK_DUE_SOON", "APPROVAL_RESULT", "APPROV
  * analytics' read models, built from these same events a moment later; an import or a bulk change then
  * refetches them once, not once per event.
  */
-export const THROTTLED_MS: Record<string, number> = { reports: 2000 };
+export const THROTTLED_MS: Record<string, number> = { reports: 2000, timeline: 1500 };
 const scheduled = new WeakMap<QueryClient, Set<string>>();
 
 function invalidateSoon(client: QueryClient, key: QueryKey, wait: number): void {

@@ -120,7 +120,7 @@ export function useCustomerApprovals(customerId: string) {
  * "customers" so the live stream's customer, task and deal events refresh it. */
 export function useCustomerTimeline(customerId: string) {
   return useQuery({
-    queryKey: ["customers", "timeline", customerId],
+    queryKey: ["timeline", customerId], // analytics' record: refreshed by the live stream (lib/live.ts)
     queryFn: () =>
       call(() =>
         api.GET("/api/reports/customers/{customer_id}/timeline", { params: { path: { customer_id: customerId }, query: { limit: 100 } } }),
