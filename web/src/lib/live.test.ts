@@ -8,14 +8,20 @@ function sse(text: string): Response {
   return new Response(text, { headers: { "content-type": "text/event-stream" } });
 }
 
+/** A client whose invalidations are recorded (their query keys), not run. */
+function spiedClient(): { client: QueryClient; invalidated: unknown[] } {
+  const client = new QueryClient();
+  const invalidated: unknown[] = [];
+  vi.spyOn(client, "invalidateQueries").mockImplementation(async (filters) => {
+    invalidated.push(filters?.queryKey);
+  });
+  return { client, invalidated };
+}
+
 describe("the live stream", () => {
   it("invalidates the caches an event changes, ignores unknown types, and resumes from the last id", async () => {
     setSession({ token: "t", refreshToken: "r", expiresAt: Date.now() + 600_000, user: { id: "u", email: "u@e.com", name: "U", role: "USER", createdAt: "" } });
-    const client = new QueryClient();
-    const invalidated: unknown[] = [];
-    vi.spyOn(client, "invalidateQueries").mockImplementation(async (filters) => {
-      invalidated.push(filters?.queryKey);
-    });
+    const { client, invalidated } = spiedClient();
     const controller = new AbortController();
     const seen: (string | null)[] = [];
     const fetchImpl = vi.fn(async (_url: string, init: RequestInit) => {
@@ -67,11 +73,7 @@ describe("the reports on the live stream", () => {
   it("refetch once per burst of events, a moment after its first, and again for a later event", async () => {
     vi.useFakeTimers();
     try {
-      const client = new QueryClient();
-      const invalidated: unknown[] = [];
-      vi.spyOn(client, "invalidateQueries").mockImplementation(async (filters) => {
-        invalidated.push(filters?.queryKey);
-      });
+      const { client, invalidated } = spiedClient();
       const reports = () => invalidated.filter((k) => JSON.stringify(k) === '["reports"]').length;
       const burst = ["CUSTOMER_CREATED", "TASK_CREATED", "TASK_COMPLETED", "OPPORTUNITY_STAGE_CHANGED", "APPROVAL_STATUS_CHANGED"];
       for (const [i, type] of burst.entries()) applyEvent(client, { id: `e${i}`, type, data: {} });
@@ -99,11 +101,7 @@ describe("a customer's timeline on the live stream", () => {
   it("is refetched a moment after an approval's change (analytics records it), once per burst", async () => {
     vi.useFakeTimers();
     try {
-      const client = new QueryClient();
-      const invalidated: unknown[] = [];
-      vi.spyOn(client, "invalidateQueries").mockImplementation(async (filters) => {
-        invalidated.push(filters?.queryKey);
-      });
+      const { client, invalidated } = spiedClient();
       const timelines = () => invalidated.filter((k) => JSON.stringify(k) === '["timeline"]').length;
       applyEvent(client, { id: "a1", type: "APPROVAL_REQUESTED", data: { customerId: "c" } });
       applyEvent(client, { id: "a2", type: "APPROVAL_STATUS_CHANGED", data: { customerId: "c" } });

@@ -1,10 +1,10 @@
 import { Stack, Tabs, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
-import { useSearchParams } from "react-router";
 import { useSession } from "../../lib/auth";
 import { ApiKeysPanel } from "./ApiKeysPanel";
 import { AuditPanel } from "./AuditPanel";
 import { UsersPanel } from "./UsersPanel";
+import { useUrlState } from "../../lib/urlState";
 
 /**
  * Administration: users and roles and API keys (ADMIN), the audit log (ADMIN and COMPLIANCE). The route's
@@ -13,14 +13,14 @@ import { UsersPanel } from "./UsersPanel";
 export default function AdminPage() {
   const { t } = useTranslation("admin");
   const admin = useSession()?.user.role === "ADMIN";
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlState();
   const tabs = admin ? ["users", "keys", "audit"] : ["audit"];
   const asked = params.get("tab") ?? "";
   const tab = tabs.includes(asked) ? asked : tabs[0];
   return (
     <Stack>
       <Title order={2}>{t("title")}</Title>
-      <Tabs value={tab} onChange={(v) => setParams(v ? { tab: v } : {}, { replace: true })} keepMounted={false}>
+      <Tabs value={tab} onChange={(v) => update({ tab: v })} keepMounted={false}>
         <Tabs.List>
           {admin && <Tabs.Tab value="users">{t("users")}</Tabs.Tab>}
           {admin && <Tabs.Tab value="keys">{t("apiKeys")}</Tabs.Tab>}

@@ -2,7 +2,6 @@ import { Badge, Button, Group, Modal, Stack, Table, Tabs, Text, Textarea, Title 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useSearchParams } from "react-router";
 import type { components } from "../../api/schema";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { SortHeader } from "../../components/SortHeader";
@@ -12,6 +11,7 @@ import { formatDateTime } from "../../lib/format";
 import { notifyFailure, notifySaved } from "../../lib/notify";
 import { APPROVERS, can } from "../../lib/roles";
 import { parseSort, sortParam } from "../../lib/sort";
+import { useUrlState } from "../../lib/urlState";
 
 type Approval = components["schemas"]["ApprovalOut"];
 
@@ -57,7 +57,7 @@ function useDecide() {
 function Inbox() {
   const { t } = useTranslation("approvals");
   // Newest first (the API's order) unless the approver asks for the oldest first: `?sort=createdAt`.
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlState();
   const chosen = params.get("sort");
   const sort = parseSort(chosen, ["createdAt"] as const, "-createdAt");
   const query = chosen ? { limit: 100, sort: sortParam(sort) } : { limit: 100 };
@@ -75,7 +75,7 @@ function Inbox() {
           <Table.Tr>
             <Table.Th>{t("what")}</Table.Th>
             <Table.Th>{t("reason")}</Table.Th>
-            <SortHeader field="createdAt" sort={sort} onSort={(next) => setParams({ sort: sortParam(next) }, { replace: true })}>
+            <SortHeader field="createdAt" sort={sort} onSort={(next) => update({ sort: sortParam(next) })}>
               {t("requested")}
             </SortHeader>
             <Table.Th>{t("decide")}</Table.Th>

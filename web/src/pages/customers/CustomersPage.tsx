@@ -18,7 +18,7 @@ import { useDebouncedValue } from "@mantine/hooks";
 import { IconPlus, IconRestore, IconSearch, IconTrash } from "@tabler/icons-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useNavigate, useSearchParams } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { SortHeader } from "../../components/SortHeader";
 import { useSession } from "../../lib/auth";
@@ -26,6 +26,7 @@ import { formatDate, formatNumber } from "../../lib/format";
 import { notifyFailure, notifySaved } from "../../lib/notify";
 import { can, WRITERS } from "../../lib/roles";
 import { parseSort, sortParam } from "../../lib/sort";
+import { useUrlState } from "../../lib/urlState";
 import { CustomerForm } from "./CustomerForm";
 import { SIZES, useCreateCustomer, useCustomers, useDeleteCustomer, useRestoreCustomer, type CompanySize, type Customer } from "./queries";
 
@@ -38,7 +39,7 @@ export default function CustomersPage() {
   const writer = can(session?.user.role, WRITERS);
   const navigate = useNavigate();
   // The list's state lives in the URL: a reload, a shared link or "back" shows the same page.
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlState();
   const page = Math.max(1, Number(params.get("page") ?? 1));
   const size = (params.get("size") as CompanySize | null) ?? undefined;
   const deleted = params.get("deleted") === "1";
@@ -49,15 +50,6 @@ export default function CustomersPage() {
   const [q] = useDebouncedValue(search.trim(), 300);
   const [industryFilter] = useDebouncedValue(industry.trim(), 300);
   const [creating, setCreating] = useState(false);
-
-  const update = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === null || v === "") next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next, { replace: true });
-  };
 
   const list = useCustomers({
     q: q || undefined,

@@ -2,7 +2,7 @@ import { ActionIcon, Anchor, Badge, Button, Group, Modal, SegmentedControl, Sele
 import { IconPencil, IconPlus, IconX } from "@tabler/icons-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { CustomerName, CustomerSelect } from "../../components/CustomerSelect";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { EmptyRow, ListFooter } from "../../components/ListParts";
@@ -10,6 +10,7 @@ import { useSession } from "../../lib/auth";
 import { formatDateTime, formatNumber } from "../../lib/format";
 import { notifyFailure, notifySaved } from "../../lib/notify";
 import { can, SEES_ALL, WRITERS } from "../../lib/roles";
+import { useUrlState } from "../../lib/urlState";
 import { MeetingForm, type MeetingValues } from "./MeetingForm";
 import { STATUSES, useCancelMeeting, useCreateMeeting, useMeetings, useUpdateMeeting, type Meeting, type MeetingStatus } from "./queries";
 import { addDays, isoDay, parseDay, startOfWeek } from "../../lib/days";
@@ -28,7 +29,7 @@ export default function MeetingsPage() {
   // USER/SALES see only their own meetings; MANAGER/ADMIN may change any they see (COMPLIANCE reads only).
   const mayChange = (m: Meeting) => writer && (m.ownerId === session?.user.id || can(role, SEES_ALL));
   // The screen's state lives in the URL: a reload, a shared link or "back" shows the same list or week.
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlState();
   const view = params.get("view") === "week" ? "week" : "list";
   const customerId = params.get("customer") ?? undefined;
   // USER/SALES only ever see their own; the others see everyone's and may narrow to theirs.
@@ -41,15 +42,6 @@ export default function MeetingsPage() {
   const weekStart = startOfWeek(parseDay(params.get("week")) ?? new Date());
   const [editing, setEditing] = useState<Editing>(null);
   const [viewing, setViewing] = useState<Meeting | null>(null);
-
-  const update = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === null || v === "") next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next, { replace: true });
-  };
 
   const fromDay = parseDay(from);
   const toDay = parseDay(to);

@@ -1,18 +1,18 @@
 import { Group, SegmentedControl, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
-import { useSearchParams } from "react-router";
 import { formatDay, formatMoney, formatNumber, formatPercent } from "../../lib/format";
 import { addDays, isoDay, parseDay } from "../../lib/days";
 import { countRows, pipelineRows } from "./figures";
 import { useApprovalReport, useCustomerReport, useSalesSummary, useTaskReport } from "./queries";
 import { AreaChart, BarChart, Chart, DonutChart, ReportCard, Stat } from "./ReportCard";
+import { useUrlState } from "../../lib/urlState";
 
 const COLORS = ["blue.6", "teal.6", "grape.6", "orange.6", "red.6", "cyan.6", "lime.6", "gray.6"];
 const STATUS_COLORS: Record<string, string> = { PENDING: "yellow.6", APPROVED: "teal.6", REJECTED: "red.6", RECALLED: "gray.5", CANCELLED: "gray.7" };
 
 export default function ReportsPage() {
   const { t } = useTranslation("reports");
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlState();
   const today = new Date();
   // The period lives in the URL: ?from=&to= (the last 30 days when absent), or ?period=all for all time.
   const allTime = params.get("period") === "all";
@@ -24,21 +24,12 @@ export default function ReportsPage() {
       if (next.from !== from) next.to = next.from;
       else next.from = next.to;
     }
-    const p = new URLSearchParams(params);
-    p.delete("period");
-    for (const [k, v] of Object.entries(next)) {
-      if (v && parseDay(v)) p.set(k, v);
-      else p.delete(k);
-    }
-    setParams(p, { replace: true });
+    const valid = (day: string) => (parseDay(day) ? day : null);
+    update({ period: null, from: valid(next.from), to: valid(next.to) });
   };
   const preset = (value: string) => {
     if (value === "all") {
-      const p = new URLSearchParams(params);
-      p.delete("from");
-      p.delete("to");
-      p.set("period", "all");
-      setParams(p, { replace: true });
+      update({ from: null, to: null, period: "all" });
     } else setRange({ from: isoDay(addDays(today, -(Number(value) - 1))), to: isoDay(today) });
   };
   const presetValue = allTime ? "all" : to === isoDay(today) ? (from === isoDay(addDays(today, -6)) ? "7" : from === isoDay(addDays(today, -29)) ? "30" : "") : "";

@@ -1,7 +1,8 @@
 import { Anchor, Badge, Group, Pagination, SegmentedControl, Select, Stack, Switch, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
+import { useUrlState } from "../../lib/urlState";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { SortHeader } from "../../components/SortHeader";
 import { useSession } from "../../lib/auth";
@@ -28,13 +29,11 @@ export default function TasksPage() {
   const [page, setPage] = useState(1);
   // Sorted by the API before it pages, kept in the URL (`?sort=-priority`). Without one the API's own order
   // (due date, then most urgent) applies, which the Due header shows as ascending.
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlState();
   const chosen = params.get("sort");
   const sort = parseSort(chosen, SORTABLE, "dueDate");
   const onSort = (next: Sort<SortField>) => {
-    const url = new URLSearchParams(params);
-    url.set("sort", sortParam(next));
-    setParams(url, { replace: true });
+    update({ sort: sortParam(next) });
     setPage(1);
   };
   const board = view === "board";
