@@ -2,8 +2,8 @@
 // (only on the sorted column, as ARIA asks) and by an arrow.
 import { Group, Table, Text, UnstyledButton } from "@mantine/core";
 import { IconArrowDown, IconArrowUp, IconSelector } from "@tabler/icons-react";
-import type { ReactNode } from "react";
-import { toggleSort, type Sort } from "../lib/sort";
+import { useState, type ReactNode } from "react";
+import { parseSort, sortParam, toggleSort, type Sort } from "../lib/sort";
 
 export function SortHeader<F extends string>({
   field,
@@ -32,4 +32,27 @@ export function SortHeader<F extends string>({
       </UnstyledButton>
     </Table.Th>
   );
+}
+
+/**
+ * A list's sort held by the screen itself (where the URL is not the place: several lists on one page), and its
+ * headers. Until a header is clicked no `sort` is sent and the API's own order applies, which `apiDefault`
+ * shows. `onChange` runs on each new sort (back to the first page).
+ */
+export function useListSort<F extends string>(fields: readonly F[], apiDefault: NoInfer<`${F}` | `-${F}`>, onChange?: () => void) {
+  const [chosen, setChosen] = useState<Sort<F> | null>(null);
+  const shown = chosen ?? parseSort(null, fields, apiDefault);
+  const header = (field: F, label: ReactNode) => (
+    <SortHeader
+      field={field}
+      sort={shown}
+      onSort={(next) => {
+        setChosen(next);
+        onChange?.();
+      }}
+    >
+      {label}
+    </SortHeader>
+  );
+  return { param: chosen ? sortParam(chosen) : undefined, header };
 }

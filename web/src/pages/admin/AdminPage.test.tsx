@@ -59,6 +59,30 @@ describe("AdminPage", () => {
     expect(await screen.findByText("No users match.", {}, { timeout: 5000 })).toBeInTheDocument(); // after the 300 ms debounce
   });
 
+  it("sorts the users and the audit log on the server from their headers, back to the first page", async () => {
+    signedInAs("ADMIN");
+    const calls = fakeApi({
+      "GET /api/auth/users": () => page(people, 60),
+      "GET /api/auth/audit": () => ({ items: [entry(1)], total: 1, limit: 50, offset: 0 }),
+    });
+    renderWithProviders(<AdminPage />, "/admin");
+    await screen.findAllByTestId("user-row");
+    const asked = (path: string) => calls.filter((c) => c.url.includes(path)).map((c) => new URL(c.url).searchParams);
+    expect(asked("/api/auth/users")[0].get("sort")).toBeNull(); // the API's own order until a header is chosen
+    const u = userEvent.setup();
+    await u.click(screen.getByRole("button", { name: "Page 2" }));
+    await u.click(screen.getByRole("button", { name: "Name" }));
+    await waitFor(() => expect(asked("/api/auth/users").at(-1)?.get("sort")).toBe("name"));
+    expect(asked("/api/auth/users").at(-1)?.get("offset")).toBe("0");
+    await u.click(screen.getByRole("button", { name: "Name" }));
+    await waitFor(() => expect(asked("/api/auth/users").at(-1)?.get("sort")).toBe("-name"));
+    expect(screen.getByRole("columnheader", { name: "Name" })).toHaveAttribute("aria-sort", "descending");
+    await u.click(screen.getByRole("tab", { name: "Audit log" }));
+    await screen.findByTestId("audit-row");
+    await u.click(screen.getByRole("button", { name: "Action" }));
+    await waitFor(() => expect(asked("/api/auth/audit").at(-1)?.get("sort")).toBe("action"));
+  });
+
   it("says why the last ADMIN cannot be deleted (409)", async () => {
     signedInAs("ADMIN", "u9");
     fakeApi({

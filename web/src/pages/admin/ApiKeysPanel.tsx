@@ -4,6 +4,7 @@ import { IconCheck, IconCopy } from "@tabler/icons-react";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { useListSort } from "../../components/SortHeader";
 import { EmptyRow, ListFooter } from "../../components/ListParts";
 import { formatDateTime } from "../../lib/format";
 import { showFieldErrors } from "../../lib/forms";
@@ -17,9 +18,10 @@ const PAGE_SIZE = 25;
 export function ApiKeysPanel() {
   const { t } = useTranslation("admin");
   const [page, setPage] = useState(1);
+  const sort = useListSort(["name", "createdAt", "lastUsedAt"] as const, "-createdAt", () => setPage(1));
   const [created, setCreated] = useState<ApiKeyCreated | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const keys = useApiKeys({ limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+  const keys = useApiKeys({ sort: sort.param, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
   const create = useCreateApiKey();
   const revoke = useRevokeApiKey();
   const form = useForm({
@@ -90,11 +92,11 @@ export function ApiKeysPanel() {
         <Table aria-label={t("apiKeys")} striped aria-busy={keys.isFetching}>
           <Table.Thead>
             <Table.Tr>
-              <Table.Th>{t("keyName")}</Table.Th>
+              {sort.header("name", t("keyName"))}
               <Table.Th>{t("role")}</Table.Th>
               <Table.Th>{t("prefix")}</Table.Th>
-              <Table.Th>{t("created")}</Table.Th>
-              <Table.Th>{t("lastUsed")}</Table.Th>
+              {sort.header("createdAt", t("created"))}
+              {sort.header("lastUsedAt", t("lastUsed"))}
               <Table.Th>{t("common:actions.label")}</Table.Th>
             </Table.Tr>
           </Table.Thead>

@@ -3,6 +3,7 @@ import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { useListSort } from "../../components/SortHeader";
 import { EmptyRow, ListFooter } from "../../components/ListParts";
 import { formatDateTime, formatNumber } from "../../lib/format";
 import { AUDIT_ACTIONS, useAudit, type AuditAction } from "./queries";
@@ -16,12 +17,14 @@ export function AuditPanel() {
   const [actorId, setActorId] = useState("");
   const [targetId, setTargetId] = useState("");
   const [page, setPage] = useState(1);
+  const sort = useListSort(["at", "action"] as const, "-at", () => setPage(1));
   const [actor] = useDebouncedValue(actorId.trim(), 300);
   const [target] = useDebouncedValue(targetId.trim(), 300);
   const audit = useAudit({
     action,
     actorId: actor || undefined,
     targetId: target || undefined,
+    sort: sort.param,
     limit: PAGE_SIZE,
     offset: (page - 1) * PAGE_SIZE,
   });
@@ -58,8 +61,8 @@ export function AuditPanel() {
         <Table aria-label={t("audit")} striped aria-busy={audit.isFetching}>
           <Table.Thead>
             <Table.Tr>
-              <Table.Th>{t("when")}</Table.Th>
-              <Table.Th>{t("action")}</Table.Th>
+              {sort.header("at", t("when"))}
+              {sort.header("action", t("action"))}
               <Table.Th>{t("actor")}</Table.Th>
               <Table.Th>{t("target")}</Table.Th>
               <Table.Th>{t("ip")}</Table.Th>

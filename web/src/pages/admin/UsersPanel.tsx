@@ -4,6 +4,7 @@ import { IconPencil, IconPlus, IconSearch, IconTrash } from "@tabler/icons-react
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorAlert } from "../../components/ErrorAlert";
+import { useListSort } from "../../components/SortHeader";
 import { EmptyRow, ListFooter } from "../../components/ListParts";
 import { useSession } from "../../lib/auth";
 import { formatDate, formatNumber } from "../../lib/format";
@@ -22,9 +23,10 @@ export function UsersPanel() {
   const [q] = useDebouncedValue(search.trim(), 300);
   const [role, setRole] = useState<Role | undefined>();
   const [page, setPage] = useState(1);
+  const sort = useListSort(["name", "email", "role", "createdAt"] as const, "createdAt", () => setPage(1));
   const [editing, setEditing] = useState<{ user?: User } | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
-  const list = useUsers({ q: q || undefined, role, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+  const list = useUsers({ q: q || undefined, role, sort: sort.param, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
   const everyone = useAllUsers();
   const create = useCreateUser();
   const change = useUpdateUser();
@@ -81,11 +83,11 @@ export function UsersPanel() {
         <Table aria-label={t("users")} striped aria-busy={list.isFetching}>
           <Table.Thead>
             <Table.Tr>
-              <Table.Th>{t("name")}</Table.Th>
-              <Table.Th>{t("email")}</Table.Th>
-              <Table.Th>{t("role")}</Table.Th>
+              {sort.header("name", t("name"))}
+              {sort.header("email", t("email"))}
+              {sort.header("role", t("role"))}
               <Table.Th>{t("manager")}</Table.Th>
-              <Table.Th>{t("created")}</Table.Th>
+              {sort.header("createdAt", t("created"))}
               <Table.Th>{t("common:actions.label")}</Table.Th>
             </Table.Tr>
           </Table.Thead>

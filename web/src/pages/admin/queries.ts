@@ -1,6 +1,6 @@
 // Server state of the administration screen. Keys start with "users": USER_* events refresh them.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { components } from "../../api/schema";
+import type { components, paths } from "../../api/schema";
 import { api, call } from "../../lib/api";
 import type { Role } from "../../lib/session";
 
@@ -10,6 +10,10 @@ export type UserChanges = components["schemas"]["UserUpdate"];
 export type ApiKey = components["schemas"]["ApiKeyOut"];
 export type ApiKeyCreated = components["schemas"]["ApiKeyCreated"];
 export type AuditAction = components["schemas"]["Action"];
+type SortOf<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> extends { sort?: infer S } ? NonNullable<S> : never : never;
+export type UserSort = SortOf<"/api/auth/users">;
+export type ApiKeySort = SortOf<"/api/auth/api-keys">;
+export type AuditSort = SortOf<"/api/auth/audit">;
 export const ROLES: Role[] = ["ADMIN", "MANAGER", "SALES", "COMPLIANCE", "USER"];
 export const AUDIT_ACTIONS: AuditAction[] = [
   "REGISTERED",
@@ -33,7 +37,7 @@ function defined<T extends object>(query: T): Partial<T> {
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== "")) as Partial<T>;
 }
 
-export function useUsers(filters: { q?: string; role?: Role; limit: number; offset: number }) {
+export function useUsers(filters: { q?: string; role?: Role; sort?: UserSort; limit: number; offset: number }) {
   const query = defined(filters);
   return useQuery({
     queryKey: ["users", "list", query],
@@ -79,10 +83,11 @@ export function useDeleteUser() {
   });
 }
 
-export function useApiKeys(page: { limit: number; offset: number }) {
+export function useApiKeys(page: { sort?: ApiKeySort; limit: number; offset: number }) {
+  const query = defined(page);
   return useQuery({
-    queryKey: ["apiKeys", page],
-    queryFn: () => call(() => api.GET("/api/auth/api-keys", { params: { query: page } })),
+    queryKey: ["apiKeys", query],
+    queryFn: () => call(() => api.GET("/api/auth/api-keys", { params: { query } })),
     placeholderData: keepPreviousData,
   });
 }
@@ -103,7 +108,7 @@ export function useRevokeApiKey() {
   });
 }
 
-export function useAudit(filters: { action?: AuditAction; actorId?: string; targetId?: string; limit: number; offset: number }) {
+export function useAudit(filters: { action?: AuditAction; actorId?: string; targetId?: string; sort?: AuditSort; limit: number; offset: number }) {
   const query = defined(filters);
   return useQuery({
     queryKey: ["audit", query],
