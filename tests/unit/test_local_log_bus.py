@@ -57,3 +57,29 @@ async def test_offsets_keep_growing_after_retention_empties_a_topic(tmp_path: Pa
     fresh = await (await bus.subscribe("g", ["t.events"])).fetch(10, timeout=0)
     assert [(r.offset, r.value) for r in fresh] == [(2, b"v3")], "the group sees the new record"
     await bus.dispose()
+
+
+async def test_a_waiting_fetch_keeps_waiting_through_other_topics_appends(tmp_path: Path) -> None:
+    bus = LocalLogBus(tmp_path / "bus.sqlite3")
+    subscription = await bus.subscribe("g", ["t.events"])
+    waiting = asyncio.create_task(subscription.fetch(10, timeout=5))
+    await asyncio.sleep(0)
+    await bus.publish([record(1, "other.events"), record(2, "other.events")])
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "an append elsewhere is no record of this reader's"
+    await bus.publish([record(3)])
+    fetched = await asyncio.wait_for(waiting, timeout=2)
+    assert [r.value for r in fetched] == [b"v3"]
+    await bus.dispose()
+
+
+async def test_records_another_process_appends_arrive_within_the_fetch_timeout(tmp_path: Path) -> None:
+    bus = LocalLogBus(tmp_path / "bus.sqlite3")
+    subscription = await bus.subscribe("g", ["t.events"])
+    assert await subscription.fetch(10, timeout=0) == []
+    other_process = LocalLogBus(tmp_path / "bus.sqlite3")  # a CLI on the same file: no wake-up here
+    await other_process.publish([record(1)])
+    fetched = await asyncio.wait_for(subscription.fetch(10, timeout=0.2), timeout=2)
+    assert [r.value for r in fetched] == [b"v1"]
+    await other_process.dispose()
+    await bus.dispose()

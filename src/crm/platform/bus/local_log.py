@@ -57,6 +57,10 @@ class LocalLogBus:
         # Set (and replaced) on every append: a fetch takes the current one BEFORE reading, so it cannot
         # miss an append that happens between its read and its wait.
         self.appended = asyncio.Event()
+        # Each topic's next offset as far as this process knows (loaded at connect, moved by each publish
+        # and read): a reader woken by an append to another topic skips its read. A publish, every reader
+        # and every offset commit queue on the one bus connection, so reads that find nothing delay them all.
+        self.heads: dict[str, int] = {}
         self._ready = False
         self._published_since_prune = 0
 
@@ -64,6 +68,8 @@ class LocalLogBus:
         if not self._ready:
             async with self.db.engine.begin() as conn:
                 await conn.run_sync(_metadata.create_all)
+                known = await conn.execute(select(heads.c.topic, heads.c.next_offset))
+                self.heads = {topic: int(next_offset) for topic, next_offset in known}
             self._ready = True
 
     async def publish(self, batch: Sequence[OutgoingRecord]) -> None:
@@ -101,6 +107,8 @@ class LocalLogBus:
                 )
             if rows:
                 await session.execute(records.insert(), rows)
+        for topic, next_offset in next_offsets.items():
+            self.heads[topic] = max(self.heads.get(topic, 0), next_offset)
         self.appended.set()
         self.appended = asyncio.Event()
         self._published_since_prune += len(batch)
@@ -175,28 +183,43 @@ class LocalLogSubscription:
         out: list[IncomingRecord] = []
         async with self.bus.db.sessions() as session:
             for topic, position in self.position.items():
+                limit = max_records - len(out)
                 rows = await session.execute(
                     select(records)
                     .where(records.c.topic == topic, records.c.offset >= position)
                     .order_by(records.c.offset)
-                    .limit(max_records - len(out))
+                    .limit(limit)
                 )
                 batch = [_incoming(row) for row in rows]
                 if batch:
                     self.position[topic] = batch[-1].offset + 1
+                if len(batch) < limit:  # read to the end: the head is no further than the position now
+                    self.bus.heads[topic] = max(self.bus.heads.get(topic, 0), self.position[topic])
                 out.extend(batch)
                 if len(out) >= max_records:
                     break
         return out
 
+    def _behind(self) -> bool:
+        """True if a topic may hold records past this reader's position (or its head is not known)."""
+        heads = self.bus.heads
+        return any(topic not in heads or position < heads[topic] for topic, position in self.position.items())
+
     async def fetch(self, max_records: int, timeout: float) -> list[IncomingRecord]:
-        appended = self.bus.appended
-        found = await self._read(max_records)
-        if found or timeout <= 0:
-            return found
-        if not await wait_until(appended.wait(), timeout):
-            return []
-        return await self._read(max_records)
+        """Records past the position, waiting up to ``timeout`` for an append to one of the topics. When the
+        wait times out it reads all the same: another process (a CLI) may have appended to the file."""
+        if timeout <= 0:
+            return await self._read(max_records)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            appended = self.bus.appended  # taken BEFORE reading: an append during the read still wakes us
+            if self._behind():
+                found = await self._read(max_records)
+                if found:
+                    return found
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0 or not await wait_until(appended.wait(), remaining):
+                return await self._read(max_records)
 
     async def commit(self, batch: Sequence[IncomingRecord]) -> None:
         latest: dict[str, int] = {}
