@@ -1,6 +1,8 @@
 """Customer writes through the gateway on the six processes, each committing its customer row and its outbox
 row in one transaction: the sustained rate wrk gets, next to the rate of raw single-row asyncpg inserts on the
-same PostgreSQL with as many connections."""
+same PostgreSQL with as many connections. It also prints the CPU time each process spent per write during the
+run (from /proc: the six processes, PostgreSQL's backends, the broker), which a shared machine moves far less
+than the rate."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import asyncpg
 import httpx
 
 from bench.bed import Bed
-from bench.gateway import run_wrk
+from bench.gateway import cpu_seconds, run_wrk
 from bench.stats import Figure
 
 CONNECTIONS = 16
@@ -79,6 +81,19 @@ async def _raw_inserts(dsn: str, seconds: float) -> float:
     return done / elapsed
 
 
+def _processes(bed: Bed) -> dict[str, int]:
+    """name → pid of each process a write costs CPU in (PostgreSQL: the postmaster, whose children are the
+    backends; cpu_seconds counts them)."""
+    pids = {name: p.proc.pid for name, p in bed.cluster.processes.items() if p.proc is not None}
+    postmaster = bed.postgres.data_dir / "postmaster.pid"
+    if postmaster.exists():
+        pids["postgres"] = int(postmaster.read_text().split()[0])
+    broker = getattr(bed.broker, "_proc", None)
+    if broker is not None:
+        pids["kafka"] = broker.pid
+    return pids
+
+
 def figure(bed: Bed, seconds: float) -> Figure:
     gateway = bed.cluster.gateway
     token = asyncio.run(_token(gateway))
@@ -86,7 +101,11 @@ def figure(bed: Bed, seconds: float) -> Figure:
     script.write_text(POST_CUSTOMERS)
     options = SimpleNamespace(threads=2, connections=CONNECTIONS)
     run_wrk(f"{gateway}/api/customers", token, options, min(2.0, seconds), [], script)  # warm-up
+    pids = _processes(bed)
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     measured = run_wrk(f"{gateway}/api/customers", token, options, seconds, [], script)
+    writes = max(1.0, measured.rps * seconds)
+    cpu = {name: (cpu_seconds(pid) - before[name]) / writes * 1e6 for name, pid in pids.items()}
     database = bed.database("raw")
     dsn = database.replace("postgresql+asyncpg://", "postgresql://")
     yardstick = asyncio.run(_raw_inserts(dsn, seconds))
@@ -94,6 +113,10 @@ def figure(bed: Bed, seconds: float) -> Figure:
     print(
         f"\ncustomer writes: {measured.rps:,.0f}/s (p50 {measured.p50_ms:.1f} ms, "
         f"p99 {measured.p99_ms:.1f} ms{errors}); raw asyncpg inserts {yardstick:,.0f}/s"
+    )
+    print(
+        f"CPU µs per write during the run: {sum(cpu.values()):,.0f} in all: "
+        + ", ".join(f"{name} {us:,.0f}" for name, us in sorted(cpu.items(), key=lambda kv: -kv[1]))
     )
     return Figure(
         f"customer writes through the gateway ({CONNECTIONS} connections, outbox row each)",

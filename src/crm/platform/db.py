@@ -6,6 +6,7 @@ inside (the state change, its outbox rows, the inbox row) commits once, or not a
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 AFTER_COMMIT = "crm_after_commit"
+# A pooled connection idle longer than this is pinged before use (a restart or an idle timeout may have closed
+# it meanwhile); one in steady use is not: a ping per checkout is three round trips with asyncpg (BEGIN, `;`,
+# ROLLBACK), more than the writes it guards. A connection that died anyway fails its first statement, which
+# invalidates the whole pool (the request answers 503: nothing was done) and the next checkouts reconnect.
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "crm_idle_since"
 _UNAVAILABLE_WORDS = ("connection", "shutting down", "starting up", "terminating", "recovery mode", "locked")
 
 
@@ -49,9 +56,9 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
         else:
-            self.engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
-            )
+            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            event.listen(self.engine.sync_engine.pool, "checkin", _mark_idle)
+            event.listen(self.engine.sync_engine.pool, "checkout", _ping_if_idle)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -120,6 +127,23 @@ def run_migrations_env(target_metadata: Any) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Checkout: ping a connection that sat idle past PING_AFTER_IDLE_SECONDS; a dead one makes the pool
+    discard it and check out another (a fresh connection is never pinged: its ``info`` starts empty)."""
+    idle_since = record.info.get(_IDLE_SINCE)
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise sa_exc.DisconnectionError(f"pooled connection dead after idling: {exc}") from exc
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -96,7 +96,7 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifespan: bool = True)
     return app
 
 
-def get_uow(request: Request) -> UnitOfWork:
+async def get_uow(request: Request) -> UnitOfWork:  # async: FastAPI runs a plain `def` in a thread
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime.uow
 

@@ -70,9 +70,10 @@ async def create_customer_for_user(tx: Tx, user: UserCreated) -> Customer | None
 
 
 async def _insert(tx: Tx, customer: Customer) -> Customer:
+    # Not read back (no `refresh`): every column is known here (the timestamps are Python-side defaults the
+    # flush sets, the columns left out are NULL), which saves a SELECT per customer created.
     tx.session.add(customer)
     await tx.session.flush()
-    await tx.session.refresh(customer)
     payload = CustomerCreated(
         customer_id=customer.id,
         name=customer.name,
