@@ -11,48 +11,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import httpx
 
 from bench.stats import Figure, print_figures
-from crm.localinfra.ports import free_port
+from crm.localinfra import DevServer
 
 ADMIN = {"email": "admin@example.com", "password": "Admin-Password-1"}
 
 
-def start_dev(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
-    """Start `crm dev`; return it and the seconds until GET /health answered 200."""
-    env = {
-        **os.environ,
-        "CRM_ADMIN_EMAIL": ADMIN["email"],
-        "CRM_ADMIN_PASSWORD": ADMIN["password"],
-        "LOG_LEVEL": "WARNING",
-    }
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crm", "dev", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
-                if response.status == 200:
-                    return process, time.perf_counter() - started
-        except OSError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError("crm dev exited during start")
-        time.sleep(0.005)
+def start_dev(data_dir: Path) -> DevServer:
+    """`crm dev` on a fresh port, started (``started_in``: the seconds until GET /health answered 200)."""
+    env = {"CRM_ADMIN_EMAIL": ADMIN["email"], "CRM_ADMIN_PASSWORD": ADMIN["password"], "LOG_LEVEL": "WARNING"}
+    return DevServer(data_dir, env=env).start()
 
 
 def rss_mb(pid: int) -> float:
@@ -94,19 +69,17 @@ def figures(work: Path, operations_count: int, starts: int) -> list[Figure]:
     """Cold start (median of ``starts`` fresh data dirs) and RSS after ``operations_count`` operations."""
     cold: list[float] = []
     for attempt in range(starts):
-        process, seconds = start_dev(work / f"fresh-{attempt}", free_port())
-        cold.append(seconds)
-        process.terminate()
-        process.wait(30)
-    port = free_port()
-    process, _ = start_dev(work / "load", port)
+        fresh = start_dev(work / f"fresh-{attempt}")
+        assert fresh.started_in is not None
+        cold.append(fresh.started_in)
+        fresh.stop()
+    server = start_dev(work / "load")
     try:
-        idle = rss_mb(process.pid)
-        rate = asyncio.run(operations(port, operations_count))
-        loaded = rss_mb(process.pid)
+        idle = rss_mb(server.pid)
+        rate = asyncio.run(operations(server.port, operations_count))
+        loaded = rss_mb(server.pid)
     finally:
-        process.terminate()
-        process.wait(30)
+        server.stop()
     print(f"\n`crm dev` cold starts: {', '.join(f'{s:.2f}' for s in cold)} s")
     print(
         f"RSS after start {idle:.0f} MB; after {operations_count} operations {loaded:.0f} MB; "

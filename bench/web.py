@@ -36,7 +36,6 @@ from tests.support.sse import of_type, open_stream
 
 from bench.embedded import ADMIN, start_dev
 from bench.stats import Figure, percentile, print_figures
-from crm.localinfra.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -371,13 +370,11 @@ def figures(data_dir: Path, customers: int, samples: int) -> list[Figure]:
         print("bench web: no build of the web app (web/dist) and none could be made: skipped")
         return []
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    process, _ = start_dev(data_dir, port)
+    server = start_dev(data_dir)
     try:
-        return asyncio.run(measure(f"http://127.0.0.1:{port}", data_dir, customers, samples))
+        return asyncio.run(measure(server.url, data_dir, customers, samples))
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()
 
 
 def main() -> None:

@@ -8,71 +8,32 @@ open a screen, screenshot, the chromium launch options) are in ``tests/support/b
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from crm.localinfra.ports import free_port
+from crm.localinfra import DevServer
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, built_app, require_chromium
 from tests.support.embedded import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.testbed import running
 
 
 @pytest.fixture(scope="session")
 def crm_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A `crm dev` process on a free port; yields its base URL; stopped (and waited for) at the end."""
     dist = built_app()
-    data_dir = tmp_path_factory.mktemp("crm-browser")
-    port = free_port()
     env = {
-        **os.environ,
         "WEB_DIST_DIR": str(dist),
         "CRM_ADMIN_EMAIL": ADMIN_EMAIL,
         "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "OUTBOX_POLL_INTERVAL_MS": "200",
         "LOG_LEVEL": "WARNING",
+        "JWT_SECRET": None,
     }
-    env.pop("JWT_SECRET", None)
-    log = (data_dir / "crm-dev.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crm", "dev", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, process)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    """Poll /health until it answers 200, with a deadline (a cold start is slow on a busy CI machine)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"crm dev exited ({process.returncode}) during start")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"crm dev did not answer /health within {timeout}s")
-        time.sleep(0.2)
+    server = DevServer(tmp_path_factory.mktemp("crm-browser") / "data", env=env)
+    with running(server, "crm dev (the browser tests' server)"):
+        yield server.url
 
 
 @pytest.fixture(scope="session")

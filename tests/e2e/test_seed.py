@@ -3,12 +3,7 @@ second run adds a second set instead of failing."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,40 +15,19 @@ from typer.testing import CliRunner
 
 from crm.cli import app
 from crm.cli.seed import PLANS, STAGES, Size
+from crm.localinfra import DevServer
 from crm.localinfra.ports import free_port
+from tests.support.testbed import running
 
 ADMIN = {"CRM_ADMIN_EMAIL": "admin@example.com", "CRM_ADMIN_PASSWORD": "Admin-Password-1"}
 
 
 @pytest.fixture(scope="module")
 def crm_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("seed")
-    port = free_port()
-    log = (data / "dev.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crm", "dev", "--port", str(port), "--data-dir", str(data / "crm")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **ADMIN},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, (data / "dev.log").read_text()
-            assert time.monotonic() < deadline, "crm dev did not answer within 60 s"
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(20)
-        log.close()
-    assert "Traceback" not in (data / "dev.log").read_text()
+    server = DevServer(tmp_path_factory.mktemp("seed") / "crm", env=ADMIN)
+    with running(server, "crm dev"):
+        yield server.url
+    assert "Traceback" not in server.log_file.read_text()
 
 
 def seed(url: str, *args: str) -> tuple[str, str]:

@@ -39,6 +39,16 @@ def test_an_unknown_service_is_named() -> None:
     assert result.exit_code == 2 and "billing" in result.output
 
 
+@pytest.mark.parametrize("command", ["dev", "up"])
+def test_a_data_dir_that_cannot_be_a_directory_is_named(tmp_path: Path, command: str) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    result = runner.invoke(app, [command, "--data-dir", str(tmp_path / "a-file" / "data")])
+    assert result.exit_code == 2
+    assert "--data-dir" in result.output and "Not a directory" in result.output
+    assert "Traceback" not in result.output
+    assert (tmp_path / "a-file").read_text() == "not a directory"
+
+
 def test_db_migrate_creates_every_services_tables(tmp_path: Path) -> None:
     result = runner.invoke(app, ["db", "migrate"], env={"CRM_DATA_DIR": str(tmp_path), "DATABASE_URL": ""})
     assert result.exit_code == 0, result.output

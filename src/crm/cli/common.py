@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -22,3 +23,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """An expected failure: one line naming the culprit (variable, file, broker), no traceback."""
     err.print(f"[bold red]✖[/] {message}")
     raise typer.Exit(code)
+
+
+def writable_dir(path: Path, option: str) -> Path:
+    """``path`` resolved and created if missing, or a failure naming ``option`` and why it cannot be used
+    (a file in the way, no permission)."""
+    resolved = path.expanduser().resolve()
+    try:
+        resolved.mkdir(parents=True, exist_ok=True)
+        probe = resolved / ".crm-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        fail(f"{option} {path}: cannot be used as a directory: {exc.strerror or exc}")
+    return resolved

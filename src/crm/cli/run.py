@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crm.cli.common import err, fail
+from crm.cli.common import err, fail, writable_dir
 from crm.platform.settings import ConfigError
 
 # Peers whose X-Forwarded-For/-Proto uvicorn believes (comma-separated addresses or networks). Behind a load
@@ -71,7 +71,7 @@ def dev(
             level=os.environ.get("LOG_LEVEL", "INFO").upper(),
             fmt=os.environ.get("LOG_FORMAT", "text"),
         )
-        embedded = build_embedded(data_dir.expanduser().resolve())
+        embedded = build_embedded(writable_dir(data_dir, "--data-dir"))
     except ConfigError as exc:
         fail(str(exc))
     err.print(f"[bold green]CRM[/] embedded mode: http://{host}:{port}  (data: {data_dir})")
@@ -140,7 +140,7 @@ def up(
     from crm.modes.processes import ProcessError
     from crm.modes.up import LocalInfra, database_url_for, plan, run_until_stopped, start_local_infra
 
-    data_dir = data_dir.expanduser().resolve()
+    data_dir = writable_dir(data_dir, "--data-dir")
     lock = threading.Lock()
 
     def echo(name: str, line: str) -> None:
