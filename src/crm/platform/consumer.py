@@ -45,6 +45,9 @@ CONSUMER_CONNECTED = "✅ Kafka Consumer connected"
 
 # A handler writes its effect (and any events it emits) in the Tx it is given; it never commits.
 Handler = Callable[[Tx, Envelope], Awaitable[None]]
+# Called in a transaction with the events about to be applied in it, in order, before the first handler: e.g.
+# to load every row they name in one statement per table. It only prepares; the handlers still do the work.
+BatchHook = Callable[[Tx, Sequence[Envelope]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -77,15 +80,18 @@ class EventConsumer:
         tracer: Tracer | None = None,
         metrics: ServiceMetrics | None = None,
         known_types: Collection[str] | None = None,
+        prepare: BatchHook | None = None,
     ) -> None:
         """``known_types``: every event type of the catalog; a record of any other type is dead-lettered
-        (``unknown-type``) rather than silently skipped. None: types without a handler are skipped."""
+        (``unknown-type``) rather than silently skipped. None: types without a handler are skipped.
+        ``prepare``: the service's :data:`BatchHook`, if it has one."""
         self.group, self.service, self.db, self.bus = group, service, db, bus
         self.known_types = None if known_types is None else frozenset(known_types)
         self.outbox, self.inbox, self.handlers, self.topics = outbox, inbox, handlers, list(topics)
         self.log = log
         self.max_attempts, self.retry_delay = max_attempts, retry_delay
         self.batch_size = batch_size
+        self.prepare = prepare
         self.label = str(log.extra.get("service", service)) if log.extra else service
         self.tracer = tracer or Tracer(self.label)
         self.metrics = metrics or ServiceMetrics(self.label)
@@ -215,6 +221,8 @@ class EventConsumer:
                 session, self.inbox, self.group, [(d.envelope.id, d.envelope.type) for d in batch]
             )
             tx = Tx(session, self.outbox, self.service)
+            if self.prepare is not None:
+                await self.prepare(tx, _first_copies(batch, fresh))
             for delivery in batch:
                 with self._delivering(delivery):
                     if delivery.envelope.id not in fresh:
@@ -283,6 +291,8 @@ class EventConsumer:
                 self.log.debug("Duplicate %s %s skipped", envelope.type, envelope.id)
                 return False
             tx = Tx(session, self.outbox, self.service)
+            if self.prepare is not None:
+                await self.prepare(tx, [envelope])
             for handler in handlers:
                 await handler(tx, envelope)
             await tx.finish()
@@ -317,6 +327,18 @@ class EventConsumer:
             reason,
             error[:300],
         )
+
+
+def _first_copies(batch: Sequence[_Delivery], fresh: Collection[str]) -> list[Envelope]:
+    """The envelopes of ``batch`` that will be applied: those ``fresh`` in the inbox, each id once."""
+    seen: set[str] = set()
+    envelopes = []
+    for delivery in batch:
+        event_id = delivery.envelope.id
+        if event_id in fresh and event_id not in seen:
+            seen.add(event_id)
+            envelopes.append(delivery.envelope)
+    return envelopes
 
 
 def _is_transient(exc: BaseException) -> bool:

@@ -58,8 +58,9 @@ async def claim_many(
     rows = [{"consumer": consumer, "event_id": i, "event_type": types[i]} for i in sorted(types)]
     statement = (
         insert(table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
         .returning(table.c.event_id)
     )
-    return set((await session.execute(statement)).scalars())
+    # Many parameter sets: SQLAlchemy renders one multi-row INSERT from a statement compiled once ("insert
+    # many values"); `.values(rows)` would compile a new statement for every batch.
+    return set((await session.execute(statement, rows)).scalars())

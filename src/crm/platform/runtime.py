@@ -19,7 +19,7 @@ from crm.platform import metrics
 from crm.platform.aio import cancel_and_wait
 from crm.platform.bus import Bus, BusError
 from crm.platform.bus.topics import TopicSpec
-from crm.platform.consumer import EventConsumer, Handler
+from crm.platform.consumer import BatchHook, EventConsumer, Handler
 from crm.platform.db import Database
 from crm.platform.logs import service_logger
 from crm.platform.outbox import Outbox, OutboxRelay
@@ -44,6 +44,7 @@ class ServiceSpec:
     outbox_table: Table
     inbox_table: Table
     handlers: Mapping[str, Sequence[Handler]] = field(default_factory=dict)
+    prepare_batch: BatchHook | None = None  # the consumer's batch hook (analytics: load a batch's rows)
     topics: Sequence[TopicSpec] = ()  # provisioned at start on Kafka (all of the catalog's)
     on_start: Sequence[StartHook] = ()
     jobs: Sequence[Job] = ()  # long-running background work, e.g. periodic checks
@@ -108,6 +109,7 @@ class ServiceRuntime:
                 tracer=self.tracer,
                 metrics=self.metrics,
                 known_types=known_event_types,
+                prepare=spec.prepare_batch,
             )
         self.topics_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []

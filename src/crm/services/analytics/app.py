@@ -7,7 +7,7 @@ from pathlib import Path
 from crm.contracts import ALL_TOPIC_SPECS
 from crm.platform.runtime import ServiceSpec
 from crm.services.analytics.api import ROUTERS
-from crm.services.analytics.handlers import EVENT_HANDLERS
+from crm.services.analytics.handlers import EVENT_HANDLERS, PREPARE_BATCH
 from crm.services.analytics.models import INBOX, OUTBOX
 
 SPEC = ServiceSpec(
@@ -18,5 +18,6 @@ SPEC = ServiceSpec(
     outbox_table=OUTBOX,
     inbox_table=INBOX,
     handlers=EVENT_HANDLERS,
+    prepare_batch=PREPARE_BATCH,
     topics=ALL_TOPIC_SPECS,
 )

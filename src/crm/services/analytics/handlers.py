@@ -17,6 +17,7 @@ from crm.services.analytics.projections import (
     users,
 )
 from crm.services.analytics.projections.metrics import count_event
+from crm.services.analytics.projections.rows import preloader
 
 # timeline.record_customer_activity: every event naming a customer is also a line of its timeline.
 PROJECTIONS: dict[EventType, list[Handler]] = {
@@ -47,3 +48,6 @@ PROJECTIONS: dict[EventType, list[Handler]] = {
 EVENT_HANDLERS: dict[str, list[Handler]] = {
     event_type: [count_event, *PROJECTIONS.get(event_type, [])] for event_type in CATALOG
 }
+
+PREPARE_BATCH = preloader(EVENT_HANDLERS)
+"""Before a batch's handlers run: every row its events name, loaded in one SELECT per table (``rows.py``)."""

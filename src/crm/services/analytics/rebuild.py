@@ -32,7 +32,7 @@ from crm.platform.logs import service_logger
 from crm.platform.outbox import Outbox
 from crm.platform.runtime import ServiceRuntime
 from crm.platform.types import utcnow
-from crm.services.analytics.handlers import EVENT_HANDLERS
+from crm.services.analytics.handlers import EVENT_HANDLERS, PREPARE_BATCH
 from crm.services.analytics.models import INBOX, OUTBOX, READ_MODELS
 
 LIVE_CONSUMER = "analytics-service"  # the default KAFKA_CLIENT_ID of analytics: its group and inbox name
@@ -92,6 +92,7 @@ async def rebuild(
         outbox=Outbox(OUTBOX),
         inbox=INBOX,
         handlers=EVENT_HANDLERS,
+        prepare=PREPARE_BATCH,
         topics=report.topics,
         log=_replay_log,
     )

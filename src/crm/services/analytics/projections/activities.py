@@ -13,15 +13,17 @@ from crm.contracts.payloads.sales_activity import (
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import MeetingRow, TaskRow
-from crm.services.analytics.projections.base import as_utc, event_time, get_or_new, is_newer
+from crm.services.analytics.projections.base import as_utc, event_time, is_newer
+from crm.services.analytics.projections.rows import get_or_new, loads
 
 COMPLETED = "COMPLETED"
 
 
+@loads(TaskRow, "taskId")
 async def task_created(tx: Tx, event: Envelope) -> None:
     task = parse_payload(event, TaskCreated)
     at = event_time(event)
-    row = await get_or_new(tx.session, TaskRow, task.task_id)
+    row = await get_or_new(tx, TaskRow, task.task_id)
     row.created_on, row.kind = at.date(), task.kind
     if is_newer(row.state_at, at):
         row.status, row.priority, row.assignee_id = task.status, task.priority, task.assignee_id
@@ -32,10 +34,11 @@ async def task_created(tx: Tx, event: Envelope) -> None:
         row.due_date = row.due_date or as_utc(task.due_date)
 
 
+@loads(TaskRow, "taskId")
 async def task_updated(tx: Tx, event: Envelope) -> None:
     task = parse_payload(event, TaskUpdated)
     at = event_time(event)
-    row = await get_or_new(tx.session, TaskRow, task.task_id)
+    row = await get_or_new(tx, TaskRow, task.task_id)
     if not is_newer(row.state_at, at):
         return
     row.status, row.priority, row.assignee_id, row.state_at = task.status, task.priority, task.assignee_id, at
@@ -48,19 +51,21 @@ async def task_updated(tx: Tx, event: Envelope) -> None:
         row.due_date = as_utc(event.data["dueDate"])
 
 
+@loads(TaskRow, "taskId")
 async def task_completed(tx: Tx, event: Envelope) -> None:
     task = parse_payload(event, TaskCompleted)
     at = event_time(event)
-    row = await get_or_new(tx.session, TaskRow, task.task_id)
+    row = await get_or_new(tx, TaskRow, task.task_id)
     if is_newer(row.state_at, at):
         row.status, row.completed_at, row.state_at = COMPLETED, at, at
         row.assignee_id = task.assignee_id or row.assignee_id
 
 
+@loads(MeetingRow, "meetingId")
 async def meeting_created(tx: Tx, event: Envelope) -> None:
     meeting = parse_payload(event, MeetingCreated)
     at = event_time(event)
-    row = await get_or_new(tx.session, MeetingRow, meeting.meeting_id)
+    row = await get_or_new(tx, MeetingRow, meeting.meeting_id)
     row.created_on = at.date()
     if is_newer(row.state_at, at):
         # Tolerant read: a meeting may be logged after the fact with another status.
@@ -71,9 +76,10 @@ async def meeting_created(tx: Tx, event: Envelope) -> None:
         row.starts_at = row.starts_at or as_utc(meeting.starts_at)
 
 
+@loads(MeetingRow, "meetingId")
 async def meeting_updated(tx: Tx, event: Envelope) -> None:
     meeting = parse_payload(event, MeetingUpdated)
     at = event_time(event)
-    row = await get_or_new(tx.session, MeetingRow, meeting.meeting_id)
+    row = await get_or_new(tx, MeetingRow, meeting.meeting_id)
     if is_newer(row.state_at, at):
         row.status, row.owner_id, row.state_at = meeting.status, meeting.owner_id, at

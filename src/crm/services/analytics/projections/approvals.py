@@ -9,16 +9,18 @@ from crm.contracts.payloads.opportunities import ApprovalRequested, ApprovalStat
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import ApprovalRow
-from crm.services.analytics.projections.base import event_time, get_or_new, is_newer
+from crm.services.analytics.projections.base import event_time, is_newer
+from crm.services.analytics.projections.rows import get_or_new, loads
 
 PENDING = "PENDING"
 DECIDED = frozenset({"APPROVED", "REJECTED"})
 
 
+@loads(ApprovalRow, "approvalId")
 async def approval_requested(tx: Tx, event: Envelope) -> None:
     approval = parse_payload(event, ApprovalRequested)
     at = event_time(event)
-    row = await get_or_new(tx.session, ApprovalRow, approval.approval_id)
+    row = await get_or_new(tx, ApprovalRow, approval.approval_id)
     row.opportunity_id, row.requester_id = approval.opportunity_id, approval.requester_id
     row.requested_at = at
     if is_newer(row.state_at, at):
@@ -26,10 +28,11 @@ async def approval_requested(tx: Tx, event: Envelope) -> None:
     _decision_time(row)
 
 
+@loads(ApprovalRow, "approvalId")
 async def approval_status_changed(tx: Tx, event: Envelope) -> None:
     approval = parse_payload(event, ApprovalStatusChanged)
     at = event_time(event)
-    row = await get_or_new(tx.session, ApprovalRow, approval.approval_id)
+    row = await get_or_new(tx, ApprovalRow, approval.approval_id)
     row.opportunity_id, row.requester_id = approval.opportunity_id, approval.requester_id
     if not is_newer(row.state_at, at):
         return

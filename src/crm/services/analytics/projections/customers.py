@@ -14,13 +14,15 @@ from crm.contracts.payloads.customers import (
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import CustomerRow
-from crm.services.analytics.projections.base import event_time, get_or_new, is_newer
+from crm.services.analytics.projections.base import event_time, is_newer
+from crm.services.analytics.projections.rows import get_or_new, loads
 
 
 async def _row(tx: Tx, customer_id: str) -> CustomerRow:
-    return await get_or_new(tx.session, CustomerRow, customer_id, deleted=False, restored_count=0)
+    return await get_or_new(tx, CustomerRow, customer_id)
 
 
+@loads(CustomerRow, "customerId")
 async def customer_created(tx: Tx, event: Envelope) -> None:
     customer = parse_payload(event, CustomerCreated)
     at = event_time(event)
@@ -35,6 +37,7 @@ async def customer_created(tx: Tx, event: Envelope) -> None:
         row.state_at = at
 
 
+@loads(CustomerRow, "customerId")
 async def customer_updated(tx: Tx, event: Envelope) -> None:
     customer = parse_payload(event, CustomerUpdated)
     at = event_time(event)
@@ -58,6 +61,7 @@ def _new_value(change: Any) -> Any:
     return change
 
 
+@loads(CustomerRow, "customerId")
 async def customer_deleted(tx: Tx, event: Envelope) -> None:
     customer = parse_payload(event, CustomerDeleted)
     at = event_time(event)
@@ -66,6 +70,7 @@ async def customer_deleted(tx: Tx, event: Envelope) -> None:
         row.deleted, row.state_at = True, at
 
 
+@loads(CustomerRow, "customerId")
 async def customer_restored(tx: Tx, event: Envelope) -> None:
     customer = parse_payload(event, CustomerRestored)
     at = event_time(event)

@@ -22,11 +22,13 @@ async def count_event(tx: Tx, event: Envelope) -> None:
 
 async def _write_counts(tx: Tx, counts: Counts) -> None:
     table = EventCount.__table__
-    insert = dialect_insert(tx.session)
-    for (day, topic, event_type), n in sorted(counts.items()):  # one lock order for every writer
-        statement = insert(table).values(day=day, topic=topic, event_type=event_type, count=n)
-        await tx.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["day", "topic", "event_type"], set_={"count": table.c.count + n}
-            )
-        )
+    statement = dialect_insert(tx.session)(table)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["day", "topic", "event_type"],
+        set_={"count": table.c.count + statement.excluded.count},
+    )
+    rows = [  # one lock order for every writer
+        {"day": day, "topic": topic, "event_type": event_type, "count": n}
+        for (day, topic, event_type), n in sorted(counts.items())
+    ]
+    await tx.session.execute(upsert, rows)

@@ -55,5 +55,5 @@ async def _notify(
 
 async def _insert_notifications(tx: Tx, rows: list[dict[str, Any]]) -> None:
     insert = dialect_insert(tx.session)
-    statement = insert(Notification.__table__).values(rows)
-    await tx.session.execute(statement.on_conflict_do_nothing(index_elements=["source_event_id"]))
+    statement = insert(Notification.__table__).on_conflict_do_nothing(index_elements=["source_event_id"])
+    await tx.session.execute(statement, rows)

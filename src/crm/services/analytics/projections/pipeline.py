@@ -9,7 +9,8 @@ from crm.contracts.payloads.opportunities import OpportunityCreated, Opportunity
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import OpportunityRow
-from crm.services.analytics.projections.base import event_time, get_or_new, is_newer
+from crm.services.analytics.projections.base import event_time, is_newer
+from crm.services.analytics.projections.rows import get_or_new, loads
 
 CENT = Decimal("0.01")
 CLOSED = ("WON", "LOST")  # opportunity-service's final stages
@@ -23,10 +24,11 @@ def from_cents(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2).quantize(CENT)
 
 
+@loads(OpportunityRow, "opportunityId")
 async def opportunity_created(tx: Tx, event: Envelope) -> None:
     deal = parse_payload(event, OpportunityCreated)
     at = event_time(event)
-    row = await get_or_new(tx.session, OpportunityRow, deal.opportunity_id, amount_cents=0)
+    row = await get_or_new(tx, OpportunityRow, deal.opportunity_id)
     row.created_on, row.customer_id = at.date(), deal.customer_id
     if is_newer(row.state_at, at):  # else a stage change already applied is newer than the creation
         row.stage, row.amount_cents, row.currency = deal.stage, to_cents(deal.amount), deal.currency
@@ -34,10 +36,11 @@ async def opportunity_created(tx: Tx, event: Envelope) -> None:
         row.closed_on = at.date() if deal.stage in CLOSED else None
 
 
+@loads(OpportunityRow, "opportunityId")
 async def opportunity_stage_changed(tx: Tx, event: Envelope) -> None:
     deal = parse_payload(event, OpportunityStageChanged)
     at = event_time(event)
-    row = await get_or_new(tx.session, OpportunityRow, deal.opportunity_id, amount_cents=0)
+    row = await get_or_new(tx, OpportunityRow, deal.opportunity_id)
     row.customer_id = deal.customer_id
     if is_newer(row.state_at, at):
         row.stage, row.amount_cents, row.currency = deal.to_stage, to_cents(deal.amount), deal.currency

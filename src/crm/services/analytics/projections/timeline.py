@@ -9,7 +9,7 @@ from crm.contracts import CATALOG, EventType, parse_payload
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import CustomerActivity
-from crm.services.analytics.projections.base import event_time
+from crm.services.analytics.projections.base import dialect_insert, event_time
 
 # What a line shows of its event (camelCase, as on the wire); the rest stays in its service.
 DETAIL = (
@@ -29,8 +29,8 @@ DETAIL = (
     "assigneeId",
     "opportunityId",
 )
-# Who did it, by the first of these the event carries.
-ACTORS = ("created_by", "deleted_by", "restored_by", "completed_by", "decided_by", "requester_id")
+# Who did it, by the first of these the event carries (camelCase, as on the wire).
+ACTORS = ("createdBy", "deletedBy", "restoredBy", "completedBy", "decidedBy", "requesterId")
 
 
 async def record_customer_activity(tx: Tx, event: Envelope) -> None:
@@ -44,16 +44,22 @@ async def record_customer_activity(tx: Tx, event: Envelope) -> None:
     if isinstance(changes := fields.get("changes"), dict):  # CUSTOMER_UPDATED: which fields, not values
         fields["changed"] = sorted(changes)
     detail: dict[str, Any] = {name: fields[name] for name in DETAIL if fields.get(name) is not None}
-    actor = next((getattr(payload, name) for name in ACTORS if getattr(payload, name, None)), None)
-    # Added, not inserted now: the batch's rows are written together at its commit (see get_or_new).
-    tx.session.add(
-        CustomerActivity(
-            event_id=event.id,
-            customer_id=customer_id,
-            at=event_time(event),
-            event_type=event.type,
-            subject_id=event.subject,
-            actor_id=actor,
-            detail=detail,
-        )
+    actor = next((fields[name] for name in ACTORS if fields.get(name)), None)
+    lines = tx.accumulate("analytics.timeline", list, _insert_lines)
+    lines.append(
+        {
+            "event_id": event.id,
+            "customer_id": customer_id,
+            "at": event_time(event),
+            "event_type": event.type,
+            "subject_id": event.subject,
+            "actor_id": actor,
+            "detail": detail,
+        }
     )
+
+
+async def _insert_lines(tx: Tx, lines: list[dict[str, Any]]) -> None:
+    """A transaction's lines (a consumer's batch) in one statement, just before it commits."""
+    insert = dialect_insert(tx.session)(CustomerActivity.__table__)
+    await tx.session.execute(insert.on_conflict_do_nothing(index_elements=["event_id"]), lines)

@@ -1,0 +1,150 @@
+"""A transaction's read-model rows, set-based: loaded for a consumer's whole batch in one SELECT per table,
+changed in memory by the handlers (in the batch's order, so one entity's events apply in turn), and written
+back in one upsert per table just before the commit.
+
+A handler names the row it changes with :func:`loads` (the payload field holding its id), so the batch hook
+:func:`preloader` can fetch every such row before the first handler runs. Correctness never depends on it: a
+row nobody loaded is fetched by :func:`get_or_new` on its own (one SELECT), as when a handler is called
+outside a consumer's batch.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
+
+from crm.platform.consumer import BatchHook, Handler
+from crm.platform.events import Envelope
+from crm.platform.unit_of_work import Tx
+from crm.services.analytics.projections.base import dialect_insert
+
+Row = TypeVar("Row", bound=DeclarativeBase)
+H = TypeVar("H", bound=Callable[[Tx, Envelope], Awaitable[None]])
+
+# Ids per statement: far below SQLite's and asyncpg's bound-parameter limits (32,766).
+_CHUNK = 2000
+_NAMED: dict[Callable[..., Any], tuple[type[DeclarativeBase], str]] = {}
+
+
+class _Draft:
+    """A row's columns as plain attributes: an ORM instance costs ~100 times more to make and change, and
+    the batch writes these back itself."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+class BatchRows:
+    """The rows one transaction has loaded or created, by table and id, and what each held when loaded."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Table, dict[str, _Draft]] = {}
+        self.loaded: dict[Table, dict[str, dict[str, Any]]] = {}  # a row's values as read; new: absent
+
+    async def load(self, tx: Tx, table: Table, ids: Iterable[str]) -> None:
+        """Fetch the rows ``ids`` of ``table`` not known yet (one SELECT per 2,000 ids); ids with no row
+        are remembered as new, so nothing asks for them again."""
+        known = self.rows.setdefault(table, {})
+        wanted = sorted({i for i in ids if i not in known})
+        loaded = self.loaded.setdefault(table, {})
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            result = await tx.session.execute(select(*table.columns).where(table.c.id.in_(chunk)))
+            for mapping in result.mappings():
+                values = dict(mapping)
+                loaded[values["id"]] = values
+                known[values["id"]] = _Draft(values)
+            for row_id in chunk:
+                if row_id not in known:
+                    known[row_id] = _new(table, row_id)
+
+    async def write(self, tx: Tx) -> None:
+        """Upsert every new or changed row, one statement per table, in id order (one lock order for
+        every writer)."""
+        insert = dialect_insert(tx.session)
+        for table, rows in self.rows.items():
+            loaded = self.loaded.get(table, {})
+            changed = [vars(row) for row_id, row in sorted(rows.items()) if vars(row) != loaded.get(row_id)]
+            if changed:
+                await tx.session.execute(_upsert(insert, table), changed)
+
+
+@functools.cache
+def _upsert(insert: Any, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT (id) DO UPDATE`` of every column: built once per table and dialect."""
+    statement = insert(table)
+    columns = [c.key for c in table.columns if not c.primary_key]
+    return statement.on_conflict_do_update(
+        index_elements=["id"], set_={c: statement.excluded[c] for c in columns}
+    )
+
+
+def _new(table: Table, row_id: str) -> _Draft:
+    """A row no event has named before: the columns' defaults (``deleted=False``, counts 0), else None."""
+    values = {c.key: _scalar_default(c) for c in table.columns}
+    values["id"] = row_id
+    return _Draft(values)
+
+
+def _scalar_default(column: ColumnElement[Any]) -> Any:
+    default = getattr(column, "default", None)
+    return default.arg if isinstance(default, ScalarElementColumnDefault) else None
+
+
+def _rows(tx: Tx) -> BatchRows:
+    async def write(tx: Tx, rows: BatchRows) -> None:
+        await rows.write(tx)
+
+    return tx.accumulate("analytics.rows", BatchRows, write)
+
+
+async def get_or_new(tx: Tx, model: type[Row], row_id: str) -> Row:
+    """The row ``row_id`` of ``model`` as this transaction sees it; a new one (its columns' defaults) when
+    an event is its first news. Change its attributes: the transaction writes it back before its commit.
+
+    What comes back has the model's attributes but is not an ORM instance (see :class:`_Draft`)."""
+    batch = _rows(tx)
+    table = cast(Table, model.__table__)
+    row = batch.rows.get(table, {}).get(row_id)
+    if row is None:
+        await batch.load(tx, table, [row_id])
+        row = batch.rows[table][row_id]
+    return cast(Row, row)
+
+
+def loads(model: type[DeclarativeBase], id_field: str) -> Callable[[H], H]:
+    """Declare that a handler changes the row of ``model`` whose id is its payload's ``id_field`` (as on the
+    wire, camelCase), so :func:`preloader`'s hook fetches it with the rest of the batch."""
+
+    def declare(handler: H) -> H:
+        _NAMED[handler] = (model, id_field)
+        return handler
+
+    return declare
+
+
+def preloader(event_handlers: Mapping[str, Sequence[Handler]]) -> BatchHook:
+    """The consumer's batch hook for ``event_handlers``: every row the batch's events name (see
+    :func:`loads`), fetched in one SELECT per table before the first handler runs."""
+    named: dict[str, list[tuple[Table, str]]] = {
+        event_type: [(cast(Table, _NAMED[h][0].__table__), _NAMED[h][1]) for h in handlers if h in _NAMED]
+        for event_type, handlers in event_handlers.items()
+    }
+
+    async def preload(tx: Tx, events: Sequence[Envelope]) -> None:
+        ids: dict[Table, list[str]] = {}
+        for event in events:
+            for table, field in named.get(event.type, ()):
+                row_id = event.data.get(field)
+                if isinstance(row_id, str):  # else a payload its handler will refuse
+                    ids.setdefault(table, []).append(row_id)
+        batch = _rows(tx)
+        for table, table_ids in ids.items():
+            await batch.load(tx, table, table_ids)
+
+    return preload
