@@ -89,6 +89,14 @@ class Database:
         await self.engine.dispose()
 
 
+def dialect_insert(session: AsyncSession) -> Any:
+    """``insert`` with ``on_conflict_*`` (and RETURNING) for the session's database, PostgreSQL or SQLite."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     """Run ``callback`` once the current transaction of ``session`` has committed."""
     callbacks: list[Callable[[], None]] = session.info.setdefault(AFTER_COMMIT, [])

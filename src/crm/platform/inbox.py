@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Column, MetaData, String, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.platform.db import dialect_insert
 from crm.platform.types import UtcDateTime, utcnow
 
 
@@ -31,8 +31,7 @@ async def claim(session: AsyncSession, table: Table, consumer: str, event_id: st
 
     A concurrent claim of the same event by another instance blocks on the key until the first commits,
     then finds the row: exactly one of them applies the effect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = (
         insert(table)
         .values(consumer=consumer, event_id=event_id, event_type=event_type)
@@ -52,8 +51,7 @@ async def claim_many(
     in the same order and one waits for the other instead of deadlocking."""
     if not events:
         return set()
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     types = dict(reversed(events))  # the first type given for an id
     rows = [{"consumer": consumer, "event_id": i, "event_type": types[i]} for i in sorted(types)]
     statement = (

@@ -8,12 +8,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, or_, select, update
 
 from crm.contracts import EventType, make_event
 from crm.contracts.payloads.opportunities import OpportunityCreated, OpportunityStageChanged
 from crm.contracts.roles import SEES_ALL
+from crm.platform.db import dialect_insert
 from crm.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from crm.platform.pagination import Sortable, declared_order, paginate
 from crm.platform.security import Principal
@@ -216,15 +218,18 @@ async def record_activity(tx: Tx, opportunity_id: str, at: datetime) -> bool:
 async def remember_customer(
     tx: Tx, customer_id: str, *, owner_id: str | None = None, deleted: bool | None = None
 ) -> KnownCustomer:
-    """Create or update this service's record of a customer (whatever order its events arrive in)."""
-    customer = await tx.session.get(KnownCustomer, customer_id, with_for_update=True)
-    if customer is None:
-        customer = KnownCustomer(id=customer_id, owner_id=owner_id, deleted=bool(deleted))
-        tx.session.add(customer)
-    else:
-        if owner_id is not None:
-            customer.owner_id = owner_id
-        if deleted is not None:
-            customer.deleted = deleted
-    await tx.session.flush()
+    """Create or update this service's record of a customer (whatever order its events arrive in); fields
+    given as None are left as they are."""
+    # One statement (not a SELECT … FOR UPDATE, then an INSERT or UPDATE): one runs per customer event.
+    await tx.session.flush()  # a change of this row still pending in the session goes first
+    insert = dialect_insert(tx.session)(KnownCustomer)
+    changes: dict[str, Any] = {"owner_id": func.coalesce(insert.excluded.owner_id, KnownCustomer.owner_id)}
+    if deleted is not None:
+        changes["deleted"] = insert.excluded.deleted
+    changes["updated_at"] = insert.excluded.updated_at  # `onupdate` is not applied to an upsert's SET
+    statement = insert.values(id=customer_id, owner_id=owner_id, deleted=bool(deleted))
+    statement = statement.on_conflict_do_update(index_elements=["id"], set_=changes)
+    options = {"populate_existing": True}  # the session's copy of the row, if any, takes the new values
+    customer = await tx.session.scalar(statement.returning(KnownCustomer), execution_options=options)
+    assert customer is not None
     return customer

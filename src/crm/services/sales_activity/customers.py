@@ -7,7 +7,10 @@ callers only their own customers, as customer-service shows them (anything else 
 
 from __future__ import annotations
 
+from sqlalchemy import func
+
 from crm.contracts.roles import SEES_ALL
+from crm.platform.db import dialect_insert
 from crm.platform.errors import Invalid
 from crm.platform.security import Principal
 from crm.platform.unit_of_work import Tx
@@ -30,14 +33,20 @@ async def upsert(
     tx: Tx, customer_id: str, *, owner_id: str | None = None, name: str | None = None
 ) -> CustomerRef:
     """Record what an event says of a customer; fields given as None are left as they are."""
-    customer = await tx.session.get(CustomerRef, customer_id)
-    if customer is None:
-        customer = CustomerRef(id=customer_id, owner_id=owner_id, name=name, deleted=False)
-        tx.session.add(customer)
-    else:
-        customer.owner_id = owner_id or customer.owner_id
-        customer.name = name or customer.name
-    await tx.session.flush()
+    # One statement (not a SELECT, then an INSERT or UPDATE): one is run for every customer event consumed.
+    await tx.session.flush()  # a change of this row still pending in the session goes first
+    insert = dialect_insert(tx.session)(CustomerRef)
+    values = {"owner_id": owner_id or None, "name": name or None}
+    statement = insert.values(id=customer_id, deleted=False, **values).on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            **{k: func.coalesce(insert.excluded[k], getattr(CustomerRef, k)) for k in values},
+            "updated_at": insert.excluded.updated_at,  # `onupdate` is not applied to an upsert's SET
+        },
+    )
+    options = {"populate_existing": True}  # the session's copy of the row, if any, takes the new values
+    customer = await tx.session.scalar(statement.returning(CustomerRef), execution_options=options)
+    assert customer is not None
     return customer
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.contracts import EventType, make_event
 from crm.contracts.payloads.notifications import TaskDueSoon
 from crm.contracts.payloads.sales_activity import TaskCompleted, TaskCreated, TaskUpdated
 from crm.contracts.roles import SEES_ALL
+from crm.platform.db import dialect_insert
 from crm.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from crm.platform.events import Envelope
 from crm.platform.pagination import Sortable, declared_order, paginate
@@ -144,9 +144,8 @@ async def create_automatic_task(
 ) -> Task | None:
     """A task raised by an event, once per ``origin_key`` whatever the deliveries and instances (the
     insert is skipped on the unique key, atomically). Returns None when it already exists."""
-    task_id = str(uuid.uuid4())
     values = {
-        "id": task_id,
+        "id": str(uuid.uuid4()),
         "origin_key": origin_key,
         "kind": kind.value,
         "title": title[:200],
@@ -154,13 +153,12 @@ async def create_automatic_task(
         "status": TaskStatus.TODO.value,
         **fields,
     }
-    dialect = tx.session.bind.dialect.name if tx.session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Task).values(**values).on_conflict_do_nothing(index_elements=["origin_key"])
-    if not (await tx.session.execute(statement)).rowcount:  # type: ignore[attr-defined]
+    statement = dialect_insert(tx.session)(Task).values(**values)
+    statement = statement.on_conflict_do_nothing(index_elements=["origin_key"])
+    # The new row comes back from the INSERT itself (no second SELECT); nothing when it already existed.
+    task = await tx.session.scalar(statement.returning(Task))
+    if task is None:
         return None
-    task = await tx.session.get(Task, task_id)
-    assert task is not None
     await tx.emit(_created(task))
     return task
 
