@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from crm.platform.bus.topics import TopicSpec
+from crm.platform.bus.topic_spec import TopicSpec
 
 
 class Topic(StrEnum):

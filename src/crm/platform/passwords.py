@@ -4,12 +4,28 @@ as a wrong password, so timing tells no account apart)."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import hmac
 import uuid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+
+def _return_large_blocks_to_the_os() -> None:
+    """Pin glibc's mmap threshold at its 128 KiB default. Left dynamic, the first freed 19 MiB argon2 block
+    raises it to 19 MiB, and from then on every worker thread that hashes keeps its own 19 MiB in its malloc
+    arena for the life of the process (measured: +19 MB RSS per thread). Pinned, each hash maps its block and
+    unmaps it when done. Nothing to do on another C library."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return
+    m_mmap_threshold = -3
+    mallopt(m_mmap_threshold, 128 * 1024)
+
+
+_return_large_blocks_to_the_os()
 # argon2id with OWASP's minimum (19 MiB, 2 passes, 1 lane): ~50 ms here, run off the event loop.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # A real hash to verify against when the account does not exist, so both paths cost the same time.

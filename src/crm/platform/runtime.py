@@ -18,7 +18,7 @@ from sqlalchemy import Table
 from crm.platform import metrics
 from crm.platform.aio import cancel_and_wait
 from crm.platform.bus import Bus, BusError
-from crm.platform.bus.topics import TopicSpec
+from crm.platform.bus.topic_spec import TopicSpec
 from crm.platform.consumer import BatchHook, EventConsumer, Handler
 from crm.platform.db import Database
 from crm.platform.logs import service_logger

@@ -13,20 +13,10 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from crm.platform.bus import BusError
 from crm.platform.bus.kafka import client_options, explain
+from crm.platform.bus.topic_spec import TopicSpec
 from crm.platform.settings import KafkaSettings
 
 TOPIC_ALREADY_EXISTS = 36
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    name: str
-    partitions: int = 1
-    retention_ms: int = 604_800_000  # 7 days, as the guide
-    max_message_bytes: int = 1_048_576  # 1 MB, as the guide
-
-    def configs(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms), "max.message.bytes": str(self.max_message_bytes)}
 
 
 @dataclass(frozen=True)
