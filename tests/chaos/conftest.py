@@ -18,6 +18,9 @@ from tests.support.testbed import running
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "logs"
 SMALL_LOAD = 40
 LONG_LOAD = 10_000
+# A --long load (10,000 operations through the gateway) runs for many minutes on a shared 2-core machine:
+# pyproject's 300 s per test would cut the first one short.
+LONG_TIMEOUT = 3 * 3600
 _SUMMARIES: list[str] = []
 
 
@@ -65,6 +68,14 @@ async def bed(chaos_bed: ChaosBed) -> AsyncIterator[ChaosBed]:
     """The suite's bed with everything running, as a test finds it."""
     await chaos_bed.ensure_running()
     yield chaos_bed
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--long"):
+        here = Path(__file__).parent
+        for item in items:
+            if here in item.path.parents:
+                item.add_marker(pytest.mark.timeout(LONG_TIMEOUT))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -64,7 +64,9 @@ class ChaosBed:
                         task.result()  # the load failed: say why
                     return await driver.reached(at)
 
-                await eventually(far_enough, timeout=600, interval=0.05, what=f"{at:.0%} of the load")
+                # a minute for the first operations, then a generous 0.2 s each (a loaded machine)
+                reach = 60 + 0.2 * driver.operations * at
+                await eventually(far_enough, timeout=reach, interval=0.05, what=f"{at:.0%} of the load")
                 await fault()
             await task
         finally:
