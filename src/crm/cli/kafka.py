@@ -313,16 +313,19 @@ def dlq_replay(
     topic: Annotated[str | None, typer.Argument(help="a topic (default: every CRM topic)")] = None,
     dry_run: Annotated[bool, typer.Option(help="show what would be re-delivered")] = False,
 ) -> None:
-    """Re-deliver dead letters to their original topics (after a fix), each once: the replay's own consumer
-    group remembers what was already replayed. Consumers stay idempotent, so a replayed event that had been
-    applied after all is skipped."""
+    """Re-deliver dead letters to their original topics (after a fix), each once (the replay's own consumer
+    group remembers what was already replayed) and for the consumer group that dead-lettered it only: the
+    topic's other groups skip the copy. Consumers stay idempotent, so a replayed event that had been applied
+    after all is skipped."""
     from crm.platform.bus.dead_letters import replay
 
     replayed = run(replay(kafka_settings(), _dlq_topics(topic), dry_run=dry_run))
     verb = "would re-deliver" if dry_run else "re-delivered"
     err.print(f"[green]✔[/] {verb} {len(replayed)} record(s)")
     for r in replayed:
-        out.print(f"  {r.topic}@{r.offset} → {dict(r.headers).get('dlq_original_topic', b'?').decode()}")
+        headers = dict(r.headers)
+        group = headers.get("dlq_consumer", b"").decode() or "every group"
+        out.print(f"  {r.topic}@{r.offset} → {headers.get('dlq_original_topic', b'?').decode()} for {group}")
 
 
 def _dlq_topics(topic: str | None) -> list[str]:

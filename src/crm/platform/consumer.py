@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from crm.platform.bus import Bus, BusError, IncomingRecord, OutgoingRecord, Subscription
+from crm.platform.bus import Bus, BusError, IncomingRecord, OutgoingRecord, Subscription, addressed_to
 from crm.platform.db import Database
 from crm.platform.events import Envelope, EnvelopeError
 from crm.platform.inbox import claim, claim_many
@@ -151,6 +151,8 @@ class EventConsumer:
         nothing of it is kept and each record is applied in a transaction of its own, with retries."""
         batch: list[_Delivery] = []
         for record in records:
+            if not addressed_to(record, self.group):  # a dead letter replayed for another group
+                continue
             try:
                 envelope = Envelope.from_record(record.topic, record.value, record.headers)
             except EnvelopeError as exc:

@@ -32,6 +32,16 @@ class IncomingRecord:
     headers: list[tuple[str, bytes]]
 
 
+# On a dead letter re-delivered by ``crm kafka dlq replay``: the one consumer group it is re-delivered to (the
+# group that dead-lettered it). Every other group reading the topic skips the record without effect.
+REPLAY_FOR = "crm_replay_for"
+
+
+def addressed_to(record: IncomingRecord, group: str) -> bool:
+    """False for a replayed dead letter meant for another consumer group than ``group``."""
+    return all(v.decode("utf-8", "replace") == group for k, v in record.headers if k == REPLAY_FOR)
+
+
 class BusError(RuntimeError):
     """The bus could not do what was asked; ``str(exc)`` is the guide's line for it (``❌ ...``)."""
 

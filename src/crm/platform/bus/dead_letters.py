@@ -1,4 +1,5 @@
-"""Dead letters on Kafka: list them, and re-deliver them to their original topics once each.
+"""Dead letters on Kafka: list them, and re-deliver them to their original topics once each, each to the one
+consumer group that dead-lettered it (the ``crm_replay_for`` header; the topic's other groups skip it).
 
 The replay has a consumer group of its own (``crm-dlq-replay``): its committed offsets remember what was
 already re-delivered, so running it twice re-delivers nothing twice. A crash between re-publishing and
@@ -11,13 +12,14 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from crm.platform.bus import BusError, IncomingRecord, OutgoingRecord
+from crm.platform.bus import REPLAY_FOR, BusError, IncomingRecord, OutgoingRecord
 from crm.platform.bus.inspect import read_topic
 from crm.platform.bus.kafka import KafkaBus, client_options, explain
 from crm.platform.settings import KafkaSettings
 
 REPLAY_GROUP = "crm-dlq-replay"
 DLQ_SUFFIX = ".dlq"
+REPLAYED_FROM = "crm_replayed_from"  # where the re-delivered copy came from: ``<dlq topic>@<offset>``
 
 
 async def collect(kafka: KafkaSettings, dlq_topics: Sequence[str]) -> list[IncomingRecord]:
@@ -30,15 +32,19 @@ async def collect(kafka: KafkaSettings, dlq_topics: Sequence[str]) -> list[Incom
 
 
 def original(record: IncomingRecord) -> OutgoingRecord:
-    """The record as it was before it was dead-lettered (the ``dlq_*`` headers removed)."""
+    """The record as it was before it was dead-lettered (the ``dlq_*`` headers removed), addressed to the
+    consumer group that dead-lettered it (``dlq_consumer``): the other groups of its topic had applied it and
+    skip the copy. A dead letter that names no group goes to every group."""
     headers = dict(record.headers)
     topic = headers.get("dlq_original_topic", b"").decode() or record.topic.removesuffix(DLQ_SUFFIX)
-    kept = [(k, v) for k, v in record.headers if not k.startswith("dlq_")]
+    ours = ("dlq_", REPLAY_FOR, REPLAYED_FROM)  # a dead letter replayed before carries the last replay's
+    kept = [(k, v) for k, v in record.headers if not k.startswith(ours)]
+    target = [(REPLAY_FOR, headers["dlq_consumer"])] if headers.get("dlq_consumer") else []
     return OutgoingRecord(
         topic,
         record.key,
         record.value or b"",
-        [*kept, ("crm_replayed_from", f"{record.topic}@{record.offset}".encode())],
+        [*kept, *target, (REPLAYED_FROM, f"{record.topic}@{record.offset}".encode())],
     )
 
 
