@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from bench import embedded, kafka_figures, register_to_customer, web, writes
 from bench.bed import Bed
+from bench.signals import stop_on_signals
 from bench.stats import Figure, print_figures
 
 FIGURES = ["latency", "writes", "consume", "relay", "rss", "coldstart", "web"]
@@ -94,6 +96,7 @@ def main() -> None:
         parser.error(f"unknown figure(s) {', '.join(unknown)}: choose among {', '.join(FIGURES)}")
     chosen = [f for f in FIGURES if f in (args.figures or FIGURES)]
     size = _sizes(args)
+    stop_on_signals()
     print(f"# python -m bench {' '.join(chosen)}{' --quick' if args.quick else ''} — {_machine()}")
     results: list[Figure] = []
     failed: list[str] = []
@@ -145,4 +148,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: what the run started is stopped by now
+        print("interrupted: the run's broker, PostgreSQL and processes are stopped", file=sys.stderr)
+        sys.exit(130)
