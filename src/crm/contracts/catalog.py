@@ -125,6 +125,9 @@ CATALOG: dict[EventType, EventSpec] = {
 }
 
 
+_SPEC_OF: dict[str, EventSpec] = {event_type.value: spec for event_type, spec in CATALOG.items()}
+
+
 def topic_of(event_type: str) -> str:
     return CATALOG[EventType(event_type)].topic.value
 
@@ -150,7 +153,7 @@ def make_event(
 def parse_payload(envelope: Envelope, model: type[P]) -> P:
     """The typed payload of ``envelope``. Raises pydantic.ValidationError or PoisonMessage (both are
     dead-lettered by the consumer) for a payload that does not fit, or a version this code does not know."""
-    spec = CATALOG.get(EventType(envelope.type)) if envelope.type in EventType.__members__ else None
+    spec = _SPEC_OF.get(envelope.type)
     if spec is None or spec.payload is not model:
         raise PoisonMessage(f"{envelope.type} does not carry {model.__name__}")
     if envelope.version != spec.version:

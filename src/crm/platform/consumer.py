@@ -190,21 +190,24 @@ class EventConsumer:
         record, envelope = delivery.record, delivery.envelope
         service_token = service_var.set(self.label)
         event_token = event_var.set((envelope.id, envelope.type))
+        attributes = None
+        if self.tracer.exporting:  # only an exported span keeps them: not built per event otherwise
+            attributes = {
+                "messaging.system": self.bus.name,
+                "messaging.operation.type": "process",
+                "messaging.destination.name": record.topic,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+                "messaging.consumer.group.name": self.group,
+                "messaging.message.id": envelope.id,
+                "crm.event_type": envelope.type,
+            }
         try:
             with self.tracer.span(
                 f"{record.topic} process",
                 kind="consumer",
                 parent=parse_traceparent(envelope.traceparent),
-                attributes={
-                    "messaging.system": self.bus.name,
-                    "messaging.operation.type": "process",
-                    "messaging.destination.name": record.topic,
-                    "messaging.destination.partition.id": str(record.partition),
-                    "messaging.kafka.offset": record.offset,
-                    "messaging.consumer.group.name": self.group,
-                    "messaging.message.id": envelope.id,
-                    "crm.event_type": envelope.type,
-                },
+                attributes=attributes,
             ):
                 self.log.info("📥 Event received: %s from topic %s", envelope.type, record.topic)
                 yield
@@ -240,9 +243,10 @@ class EventConsumer:
             await tx.finish()
         seconds = (time.perf_counter() - started) / len(batch)
         now = datetime.now(UTC)
-        for delivery in applied:
-            topic, envelope = delivery.record.topic, delivery.envelope
-            self.metrics.consumed(topic, envelope.type, seconds, (now - envelope.time).total_seconds())
+        self.metrics.consumed_together(
+            ((d.record.topic, d.envelope.type, (now - d.envelope.time).total_seconds()) for d in applied),
+            seconds,
+        )
         for delivery in duplicates:
             self.metrics.duplicate(delivery.record.topic, delivery.envelope.type)
         self.applied += len(applied)

@@ -83,7 +83,11 @@ class Envelope:
             data = body["data"]
             if not isinstance(data, dict):
                 raise EnvelopeError("field 'data' is not an object")
-            traceparent = next((v.decode() for k, v in headers if k == "traceparent"), None)
+            traceparent = None
+            for key, header in headers:
+                if key == "traceparent":
+                    traceparent = header.decode()
+                    break
             return cls(
                 id=str(body["id"]),
                 type=str(body["type"]),

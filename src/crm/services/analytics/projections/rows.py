@@ -14,7 +14,8 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -52,9 +53,10 @@ class BatchRows:
         known = self.rows.setdefault(table, {})
         wanted = sorted({i for i in ids if i not in known})
         loaded = self.loaded.setdefault(table, {})
+        dialect = tx.session.bind.dialect.name if tx.session.bind is not None else "sqlite"
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            result = await tx.session.execute(select(*table.columns).where(table.c.id.in_(chunk)))
+            result = await tx.session.execute(_select(dialect, table), {"ids": chunk})
             for mapping in result.mappings():
                 values = dict(mapping)
                 loaded[values["id"]] = values
@@ -72,6 +74,18 @@ class BatchRows:
             changed = [vars(row) for row_id, row in sorted(rows.items()) if vars(row) != loaded.get(row_id)]
             if changed:
                 await tx.session.execute(_upsert(insert, table), changed)
+
+
+@functools.cache
+def _select(dialect: str, table: Table) -> Select[Any]:
+    """The rows of ``table`` whose id is in the parameter ``ids``: built once per table and dialect. On
+    PostgreSQL ``= ANY(array)``, one prepared statement whatever the number of ids (an IN list is new SQL
+    text, prepared and planned again, for every length)."""
+    if dialect == "postgresql":
+        ids: Any = table.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
+    else:
+        ids = table.c.id.in_(bindparam("ids", expanding=True))
+    return select(*table.columns).where(ids)
 
 
 @functools.cache
