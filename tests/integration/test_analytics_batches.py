@@ -32,6 +32,7 @@ from crm.platform.consumer import EventConsumer
 from crm.platform.db import Database
 from crm.platform.events import Envelope
 from crm.platform.outbox import Outbox
+from crm.platform.unit_of_work import Tx
 from crm.services.analytics.app import SPEC
 from crm.services.analytics.handlers import EVENT_HANDLERS, PREPARE_BATCH
 from crm.services.analytics.models import INBOX, OUTBOX, READ_MODELS, CustomerRow, EventCount, TaskRow
@@ -241,3 +242,31 @@ async def test_a_later_batch_changes_the_rows_an_earlier_one_wrote(new_database:
     assert customer is not None
     assert (customer.restored_count, customer.deleted, customer.state_at) == (2, False, second_restore.time)
     assert counted == len(events) + 1
+
+
+@pytest.mark.parametrize("new_database", ["postgresql"], indirect=True)
+async def test_a_row_another_consumer_inserts_meanwhile_is_not_overwritten(new_database: NewDatabase) -> None:
+    """Two instances during a rebalance: this batch found no customer, another instance then committed
+    its creation. The batch's insert fails on it, and applying the events one by one finds the row."""
+    db = await new_database()
+    events = story(9)
+    created, updated = (e for e in events if e.type in ("CUSTOMER_CREATED", "CUSTOMER_UPDATED"))
+    signup, promotion = events[0], events[1]
+    consumer, other = analytics(db), analytics(db)
+    # The other instance's batch shares no event with this one (an event both claim would make the second
+    # wait in the inbox for the first's commit).
+    meanwhile = [other.process_batch(as_records([created, promotion]))]
+
+    async def prepare_then_the_other_commits(tx: Tx, events: Sequence[Envelope]) -> None:
+        await PREPARE_BATCH(tx, events)
+        while meanwhile:
+            await meanwhile.pop()
+
+    consumer.prepare = prepare_then_the_other_commits
+    await consumer.process_batch(as_records([updated, signup], start=2))
+
+    assert (consumer.batches_split, consumer.applied, other.applied) == (1, 2, 2)
+    async with db.sessions() as session:
+        customer = await session.get(CustomerRow, "c9")
+    assert customer is not None
+    assert (customer.industry, customer.size, customer.created_on) == ("Finance", "SMALL", T0.date())

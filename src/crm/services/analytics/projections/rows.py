@@ -1,6 +1,7 @@
 """A transaction's read-model rows, set-based: loaded for a consumer's whole batch in one SELECT per table,
 changed in memory by the handlers (in the batch's order, so one entity's events apply in turn), and written
-back in one upsert per table just before the commit.
+back just before the commit: the new rows in one INSERT per table, the changed columns of the others in one
+UPDATE per table and set of columns (many parameter sets each).
 
 A handler names the row it changes with :func:`loads` (the payload field holding its id), so the batch hook
 :func:`preloader` can fetch every such row before the first handler runs. Correctness never depends on it: a
@@ -14,7 +15,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, select
+from sqlalchemy import ColumnElement, Select, String, Table, Update, any_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
@@ -22,7 +23,6 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from crm.platform.consumer import BatchHook, Handler
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
-from crm.services.analytics.projections.base import dialect_insert
 
 Row = TypeVar("Row", bound=DeclarativeBase)
 H = TypeVar("H", bound=Callable[[Tx, Envelope], Awaitable[None]])
@@ -66,14 +66,26 @@ class BatchRows:
                     known[row_id] = _new(table, row_id)
 
     async def write(self, tx: Tx) -> None:
-        """Upsert every new or changed row, one statement per table, in id order (one lock order for
-        every writer)."""
-        insert = dialect_insert(tx.session)
+        """Insert the new rows (one statement per table) and update the changed columns of the others (one
+        statement per table and set of changed columns), in id order: one lock order for every writer.
+
+        As the ORM would: a row that another consumer inserted meanwhile makes the insert fail (the batch
+        is then applied again one event at a time, finding it), and an update writes only what changed."""
         for table, rows in self.rows.items():
             loaded = self.loaded.get(table, {})
-            changed = [vars(row) for row_id, row in sorted(rows.items()) if vars(row) != loaded.get(row_id)]
-            if changed:
-                await tx.session.execute(_upsert(insert, table), changed)
+            new: list[dict[str, Any]] = []
+            changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row_id, row in sorted(rows.items()):
+                values, before = vars(row), loaded.get(row_id)
+                if before is None:
+                    new.append(values)
+                elif values != before:
+                    diff = {k: v for k, v in values.items() if before[k] != v}
+                    changed.setdefault(tuple(diff), []).append({"row_id": row_id, **diff})
+            if new:
+                await tx.session.execute(insert(table), new)
+            for columns, params in changed.items():
+                await tx.session.execute(_update(table, columns), params)
 
 
 @functools.cache
@@ -89,13 +101,9 @@ def _select(dialect: str, table: Table) -> Select[Any]:
 
 
 @functools.cache
-def _upsert(insert: Any, table: Table) -> Any:
-    """``INSERT ... ON CONFLICT (id) DO UPDATE`` of every column: built once per table and dialect."""
-    statement = insert(table)
-    columns = [c.key for c in table.columns if not c.primary_key]
-    return statement.on_conflict_do_update(
-        index_elements=["id"], set_={c: statement.excluded[c] for c in columns}
-    )
+def _update(table: Table, columns: tuple[str, ...]) -> Update:
+    """``UPDATE`` of ``columns`` of the row ``:row_id``, the new values as parameters named after them."""
+    return update(table).where(table.c.id == bindparam("row_id")).values({c: bindparam(c) for c in columns})
 
 
 def _new(table: Table, row_id: str) -> _Draft:
