@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from crm.contracts.roles import SEES_ALL
+from crm.platform.db import dialect_insert
 from crm.platform.errors import NotFound
 from crm.platform.pagination import Sortable, count_rows
 from crm.platform.security import Principal
 from crm.platform.types import utcnow
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import CustomerActivity, CustomerRow, Notification, NotificationRead
-from crm.services.analytics.projections.base import dialect_insert
 from crm.services.analytics.schemas import NotificationOut, TimelineEntry, UnreadNotifications
 
 

@@ -1,13 +1,9 @@
-"""What every projection shares: the event's time, the order guard and dialect upserts (a row to change:
-``rows.get_or_new``)."""
+"""What every projection shares: the event's time and the order guard (a row to change: ``rows.get_or_new``;
+an upsert: ``crm.platform.db.dialect_insert``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.platform.events import Envelope
 
@@ -31,9 +27,3 @@ def is_newer(state_at: datetime | None, at: datetime) -> bool:
     """True when an event at ``at`` may set a row's state last set at ``state_at`` (a tie: the later
     arrival wins, as in-order delivery of one entity's events would have it)."""
     return state_at is None or at >= state_at
-
-
-def dialect_insert(session: AsyncSession) -> Any:
-    """``insert`` with ``on_conflict_*`` for the session's database (PostgreSQL or SQLite)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert

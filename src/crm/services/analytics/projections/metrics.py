@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from crm.platform.db import dialect_insert
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import EventCount
-from crm.services.analytics.projections.base import dialect_insert, event_time
+from crm.services.analytics.projections.base import event_time
 
 Counts = Counter[tuple[date, str, str]]
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from crm.contracts import parse_payload
 from crm.contracts.payloads.notifications import ApprovalResult, TaskDueSoon
+from crm.platform.db import dialect_insert
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import Notification
-from crm.services.analytics.projections.base import dialect_insert, event_time
+from crm.services.analytics.projections.base import event_time
 
 # Notification ids are derived from their source event's id, so a rebuild gives each one back its id.
 _NAMESPACE = uuid.UUID("4f0c8a8e-2b7d-4c51-9d0e-6a1f3b9c7e21")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from crm.contracts import CATALOG, EventType, parse_payload
+from crm.platform.db import dialect_insert
 from crm.platform.events import Envelope
 from crm.platform.unit_of_work import Tx
 from crm.services.analytics.models import CustomerActivity
-from crm.services.analytics.projections.base import dialect_insert, event_time
+from crm.services.analytics.projections.base import event_time
 
 # What a line shows of its event (camelCase, as on the wire); the rest stays in its service.
 DETAIL = (
