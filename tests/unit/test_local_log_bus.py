@@ -83,3 +83,14 @@ async def test_records_another_process_appends_arrive_within_the_fetch_timeout(t
     assert [r.value for r in fetched] == [b"v1"]
     await other_process.dispose()
     await bus.dispose()
+
+
+async def test_readers_do_not_queue_behind_an_append_in_progress(tmp_path: Path) -> None:
+    bus = LocalLogBus(tmp_path / "bus.sqlite3")
+    await bus.publish([record(1)])
+    subscription = await bus.subscribe("g", ["t.events"])
+    async with bus.db.transaction() as session:  # a publish or an offset commit in progress
+        await session.connection()  # holds the write connection and SQLite's write lock
+        fetched = await asyncio.wait_for(subscription.fetch(10, timeout=0), timeout=2)
+    assert [r.value for r in fetched] == [b"v1"]
+    await bus.dispose()

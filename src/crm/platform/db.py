@@ -43,14 +43,28 @@ def database_unavailable(exc: BaseException) -> bool:
 class Database:
     """The engine and session factory of one service's database. Nothing connects until first use."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, readers: int = 0) -> None:
+        """``readers`` (SQLite only): instead, that many connections that only read, each statement in a
+        transaction of its own; in WAL mode they never wait for the writer, nor it for them."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite:
+        self.engine: AsyncEngine
+        if self.is_sqlite and readers:
+            _ensure_sqlite_dir(url)
+            self.engine = create_async_engine(
+                url,
+                echo=echo,
+                connect_args={"timeout": 30},
+                pool_size=readers,
+                max_overflow=0,
+                pool_timeout=60,
+            )
+            event.listen(self.engine.sync_engine, "connect", _sqlite_reader_pragmas)
+        elif self.is_sqlite:
             _ensure_sqlite_dir(url)
             # One connection per SQLite file: transactions queue on the pool (an asyncio wait, woken at
             # once) instead of in SQLite's busy handler, which sleeps 1..100 ms between lock attempts.
-            self.engine: AsyncEngine = create_async_engine(
+            self.engine = create_async_engine(
                 url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
             )
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -168,6 +182,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_reader_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
     cursor.close()
 
 

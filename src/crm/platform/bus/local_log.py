@@ -53,7 +53,9 @@ class LocalLogBus:
     name = "local"
 
     def __init__(self, path: Path) -> None:
-        self.db = Database(f"sqlite+aiosqlite:///{path}")
+        self.db = Database(f"sqlite+aiosqlite:///{path}")  # appends and offset commits, one at a time
+        # Reads beside them (WAL): a reader never holds up a publish, the next hop of an event's trip.
+        self.reads = Database(f"sqlite+aiosqlite:///{path}", readers=2)
         # Set (and replaced) on every append: a fetch takes the current one BEFORE reading, so it cannot
         # miss an append that happens between its read and its wait.
         self.appended = asyncio.Event()
@@ -124,7 +126,7 @@ class LocalLogBus:
 
     async def subscribe(self, group: str, topics: Sequence[str]) -> LocalLogSubscription:
         await self.connect()
-        async with self.db.sessions() as session:
+        async with self.reads.sessions() as session:
             rows = await session.execute(
                 select(offsets.c.topic, offsets.c.next_offset).where(offsets.c.group_id == group)
             )
@@ -138,7 +140,7 @@ class LocalLogBus:
         nothing committed."""
         await self.connect()
         positions: dict[str, int] = {}
-        async with self.db.sessions() as session:
+        async with self.reads.sessions() as session:
             for topic in topics:
                 if offsets is not None and (topic, 0) in offsets:
                     head = await session.scalar(select(heads.c.next_offset).where(heads.c.topic == topic))
@@ -162,7 +164,7 @@ class LocalLogBus:
     async def records(self, topic: str) -> list[IncomingRecord]:
         """Every retained record of ``topic`` (tests, DLQ inspection)."""
         await self.connect()
-        async with self.db.sessions() as session:
+        async with self.reads.sessions() as session:
             rows = await session.execute(
                 select(records).where(records.c.topic == topic).order_by(records.c.offset)
             )
@@ -172,6 +174,7 @@ class LocalLogBus:
         return None
 
     async def dispose(self) -> None:
+        await self.reads.dispose()
         await self.db.dispose()
 
 
@@ -181,7 +184,7 @@ class LocalLogSubscription:
 
     async def _read(self, max_records: int) -> list[IncomingRecord]:
         out: list[IncomingRecord] = []
-        async with self.bus.db.sessions() as session:
+        async with self.bus.reads.sessions() as session:
             for topic, position in self.position.items():
                 limit = max_records - len(out)
                 rows = await session.execute(
