@@ -11,6 +11,7 @@ that caused it), so the published record carries the trace on into its consumers
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Sequence
@@ -142,11 +143,15 @@ class OutboxRelay:
         """Run until cancelled."""
         failures = 0
         while True:
+            if self.bus is None:
+                # Nothing to publish to: the backlog is looked at once per poll interval, not after every
+                # commit (its count scans an outbox that only grows while Kafka is disabled).
+                await asyncio.sleep(self.poll_interval)
+                with contextlib.suppress(Exception):  # the database down: the requests already say so
+                    await self._report_disabled()
+                continue
             await wait_until(self.outbox.committed.wait(), self.poll_interval)
             self.outbox.committed.clear()
-            if self.bus is None:
-                await self._report_disabled()
-                continue
             try:
                 while await self.publish_pending() == self.batch_size:
                     pass
