@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,13 +29,14 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from crm.platform.aio import reconnect_delay
 from crm.platform.bus import Bus, BusError, IncomingRecord, OutgoingRecord, Subscription, addressed_to
 from crm.platform.db import Database
 from crm.platform.events import Envelope, EnvelopeError
 from crm.platform.inbox import claim, claim_many
 from crm.platform.logs import event_var, service_var
 from crm.platform.metrics import ServiceMetrics
-from crm.platform.outbox import RETRY_CAP_SECONDS, Outbox
+from crm.platform.outbox import Outbox
 from crm.platform.tracing import Tracer, parse_traceparent
 from crm.platform.unit_of_work import Tx
 
@@ -126,7 +126,7 @@ class EventConsumer:
             except Exception as exc:
                 failures += 1
                 self.connected.clear()
-                delay = min(RETRY_CAP_SECONDS, 0.25 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2)
+                delay = reconnect_delay(failures)
                 message = str(exc) if isinstance(exc, BusError) else f"{type(exc).__name__}: {exc}"
                 self.log.error(message if message.startswith("❌") else f"❌ Consumer error: {message}")
                 self.log.warning("🔁 Consumer %s reconnecting in %.1fs", self.group, delay)

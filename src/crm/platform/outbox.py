@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.platform.aio import wait_until
+from crm.platform.aio import reconnect_delay, wait_until
 from crm.platform.bus import Bus, BusError, OutgoingRecord
 from crm.platform.db import Database, after_commit
 from crm.platform.events import Envelope
@@ -51,9 +50,6 @@ from crm.platform.tracing import (
 from crm.platform.types import UtcDateTime, utcnow
 
 SKIPPING = "⏭️ Skipping event publish (Kafka disabled)"
-# The longest wait between two attempts to reach Kafka: once the broker is back, delivery resumes within
-# this (issue 8 requires every waiting event delivered within 10 s of a broker's restart).
-RETRY_CAP_SECONDS = 2.0
 PRODUCER_CONNECTED = "✅ Kafka Producer connected"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
@@ -234,7 +230,7 @@ class OutboxRelay:
         self.connected = False
         if self.bus is not None:
             await self.bus.close()
-        delay = min(RETRY_CAP_SECONDS, 0.25 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2)
+        delay = reconnect_delay(failures)
         self.log.error(message)
         self.log.warning("🔁 Outbox relay retrying in %.1fs; the events wait in the outbox", delay)
         await asyncio.sleep(delay)  # not cut short by new commits: under load they come every millisecond

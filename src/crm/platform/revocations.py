@@ -15,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crm.platform.aio import wait_until
+from crm.platform.aio import reconnect_delay, wait_until
 from crm.platform.bus import Subscription, Tailing
 from crm.platform.events import Envelope, EnvelopeError
 from crm.platform.tokens import LEEWAY_SECONDS, Principal
@@ -141,7 +140,7 @@ class RevocationFeed:
             except Exception as exc:
                 self.live.clear()
                 failures += 1
-                delay = min(15.0, 0.25 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2)
+                delay = reconnect_delay(failures)
                 # the topic missing on a first start is normal (a service is creating it): quiet at first
                 level = logging.INFO if failures <= 3 else logging.WARNING
                 self.log.log(level, "🔁 Revocation feed: %s; reconnecting in %.1fs", exc, delay)

@@ -18,12 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crm.platform.aio import wait_until
+from crm.platform.aio import reconnect_delay, wait_until
 from crm.platform.bus import FROM_THE_END, IncomingRecord, Position, Tailing, TailReader
 from crm.platform.events import Envelope, EnvelopeError
 
@@ -103,7 +102,7 @@ class Hub:
                 raise
             except Exception as exc:
                 failures += 1
-                delay = min(15.0, 0.25 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2)
+                delay = reconnect_delay(failures)
                 log.warning("🔁 Live stream reader: %s; reconnecting in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
             finally:
