@@ -27,7 +27,7 @@ from crm.contracts.payloads import opportunities as o
 from crm.contracts.payloads import sales_activity as s
 from crm.contracts.payloads import users as u
 from crm.localinfra import PostgresCluster
-from crm.platform.bus import IncomingRecord, OutgoingRecord
+from crm.platform.bus import IncomingRecord
 from crm.platform.consumer import EventConsumer
 from crm.platform.db import Database
 from crm.platform.events import Envelope
@@ -36,23 +36,12 @@ from crm.platform.unit_of_work import Tx
 from crm.services.analytics.app import SPEC
 from crm.services.analytics.handlers import EVENT_HANDLERS, PREPARE_BATCH
 from crm.services.analytics.models import INBOX, OUTBOX, READ_MODELS, CustomerRow, EventCount, TaskRow
+from tests.support.faults import DeadLetters
 
 pytestmark = pytest.mark.connected
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 NewDatabase = Callable[[], Awaitable[Database]]
-
-
-class DeadLetters:
-    """The bus as the consumer sees it when dead-lettering: it only publishes."""
-
-    name = "local"
-
-    def __init__(self) -> None:
-        self.published: list[OutgoingRecord] = []
-
-    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
-        self.published.extend(records)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

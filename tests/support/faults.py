@@ -1,4 +1,4 @@
-"""Faults to inject in-process: a bus that cannot be reached."""
+"""Faults to inject in-process: a bus that cannot be reached, and one that only takes dead letters."""
 
 from __future__ import annotations
 
@@ -28,3 +28,15 @@ class UnreachableBus:
 
     async def close(self) -> None:
         return None
+
+
+class DeadLetters:
+    """The bus as the consumer sees it when dead-lettering: it only publishes."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.published: list[OutgoingRecord] = []
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        self.published.extend(records)

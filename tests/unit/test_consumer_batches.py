@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
-from crm.platform.bus import IncomingRecord, OutgoingRecord
+from crm.platform.bus import IncomingRecord
 from crm.platform.consumer import EventConsumer, PoisonMessage
 from crm.platform.db import Database
 from crm.platform.events import Envelope
 from crm.platform.inbox import inbox_table
 from crm.platform.outbox import Outbox, outbox_table
 from crm.platform.unit_of_work import Tx
+from tests.support.faults import DeadLetters
 
 metadata = MetaData()
 INBOX = inbox_table(metadata)
@@ -29,18 +30,6 @@ EFFECTS = Table(  # one row per application of an event: two rows for one event 
     Column("n", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False),
 )
-
-
-class DeadLetters:
-    """The bus as the consumer sees it when dead-lettering: it only publishes."""
-
-    name = "local"
-
-    def __init__(self) -> None:
-        self.published: list[OutgoingRecord] = []
-
-    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
-        self.published.extend(records)
 
 
 class Crash(BaseException):
